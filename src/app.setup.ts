@@ -1,0 +1,45 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import helmet from 'helmet';
+import { Logger } from 'nestjs-pino';
+import { AppConfig } from './config/app-config';
+import { OpenApiDocument } from './openapi/openapi-document';
+import { RequestContextMiddleware } from './security/request-context.middleware';
+
+/** Request bodies above this are refused with 413 (OWASP API4:2023). */
+export const BODY_LIMIT = '100kb';
+
+/**
+ * What production and the e2e tests both apply to the app, in pipeline order. The app must be
+ * created with `bodyParser: false` so the request context opens before the body is parsed.
+ */
+export function configureApp(app: NestExpressApplication, config: AppConfig): void {
+  app.useLogger(app.get(Logger));
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(RequestContextMiddleware.handle);
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: { frameAncestors: ["'none'"] },
+      },
+    }),
+  );
+  app.useBodyParser('json', {
+    limit: BODY_LIMIT,
+    type: ['application/json', 'application/*+json'],
+  });
+  if (config.corsOrigins.length > 0) {
+    // Security: an allowlist only — never `*`, never the request's own Origin reflected
+    // (checklist N9, ASVS 3.4.2). Credential headers are never exposed to scripts.
+    app.enableCors({
+      origin: config.corsOrigins,
+      credentials: false,
+      methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'X-API-Key'],
+      exposedHeaders: ['X-Request-Id', 'Retry-After'],
+      maxAge: 600,
+    });
+  }
+  if (config.docsEnabled) OpenApiDocument.mount(app);
+  app.enableShutdownHooks();
+}

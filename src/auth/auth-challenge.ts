@@ -1,0 +1,47 @@
+import { HttpStatus } from '@nestjs/common';
+import { ProblemException } from '../security/problem.exception';
+
+const REALM = 'leakproof';
+
+/**
+ * RFC 6750 §3 responses. The header values are fixed strings: no token, claim, configuration
+ * value or library message ever goes into them (checklist 6750-3c, P6). API-key routes use
+ * the same shapes under their own scheme name.
+ */
+export class AuthChallenge {
+  /** No credentials for this scheme: 401 with the bare challenge and no error code (§3.1). */
+  static missing(scheme: 'Bearer' | 'ApiKey'): ProblemException {
+    return new ProblemException(HttpStatus.UNAUTHORIZED, {
+      reason: 'missing_credentials',
+      headers: { 'WWW-Authenticate': AuthChallenge.header(scheme) },
+    });
+  }
+
+  /** Any invalid credential: one body and one header whatever the cause. */
+  static invalid(scheme: 'Bearer' | 'ApiKey', reason: string): ProblemException {
+    const error = scheme === 'Bearer' ? 'invalid_token' : 'invalid_key';
+    return new ProblemException(HttpStatus.UNAUTHORIZED, {
+      reason,
+      headers: {
+        'WWW-Authenticate': `${AuthChallenge.header(scheme)}, error="${error}", error_description="The credential is invalid"`,
+      },
+    });
+  }
+
+  static insufficientScope(
+    scheme: 'Bearer' | 'ApiKey',
+    scopes: readonly string[],
+  ): ProblemException {
+    return new ProblemException(HttpStatus.FORBIDDEN, {
+      reason: 'insufficient_scope',
+      detail: 'The credential lacks a scope this operation requires.',
+      headers: {
+        'WWW-Authenticate': `${AuthChallenge.header(scheme)}, error="insufficient_scope", scope="${scopes.join(' ')}"`,
+      },
+    });
+  }
+
+  private static header(scheme: 'Bearer' | 'ApiKey'): string {
+    return `${scheme} realm="${REALM}"`;
+  }
+}

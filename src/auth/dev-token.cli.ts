@@ -1,0 +1,47 @@
+import { parseArgs } from 'node:util';
+import { AppConfig } from '../config/app-config';
+import { ConfigError } from '../config/config-error';
+import { DevIssuer } from './dev-issuer';
+
+/**
+ * `npm run token -- --sub alice --scope items:read [--scope items:write] [--ttl 900]`
+ * Prints one token to stdout and nothing else, so `TOKEN=$(npm run -s token -- ...)` works.
+ */
+function main(argv: string[]): number {
+  let values: { sub?: string; scope?: string[]; ttl?: string };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        sub: { type: 'string' },
+        scope: { type: 'string', multiple: true },
+        ttl: { type: 'string' },
+      },
+    }));
+  } catch {
+    process.stderr.write('usage: npm run token -- --sub NAME [--scope S ...] [--ttl SECONDS]\n');
+    return 2;
+  }
+  if (!values.sub) {
+    process.stderr.write('usage: npm run token -- --sub NAME [--scope S ...] [--ttl SECONDS]\n');
+    return 2;
+  }
+  const ttl = values.ttl === undefined ? undefined : Number(values.ttl);
+  if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < 1)) {
+    process.stderr.write('--ttl must be a whole number of seconds\n');
+    return 2;
+  }
+  try {
+    const issuer = new DevIssuer(AppConfig.fromEnv(process.env));
+    const scopes = (values.scope ?? []).flatMap((s) => s.split(/[\s,]+/)).filter(Boolean);
+    process.stdout.write(`${issuer.mint({ subject: values.sub, scopes, ttlSeconds: ttl })}\n`);
+    return 0;
+  } catch (error) {
+    process.stderr.write(
+      `${error instanceof ConfigError || error instanceof Error ? error.message : 'failed'}\n`,
+    );
+    return 1;
+  }
+}
+
+process.exitCode = main(process.argv.slice(2));

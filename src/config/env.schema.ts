@@ -1,0 +1,66 @@
+import { z } from 'zod';
+
+/**
+ * The environment contract (DESIGN.md, "Configuration contract"). Every value arrives as a
+ * string; this schema turns it into typed settings. Cross-field rules (one key source, the
+ * production refusals) live in AppConfig.fromEnv, which has the whole picture.
+ *
+ * Security: zod issues carry no input value unless asked (`reportInput`), so a message built
+ * from them names the variable and the rule only.
+ */
+const list = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0),
+);
+
+const bool = z.enum(['true', 'false', '1', '0']).transform((s) => s === 'true' || s === '1');
+
+export const JWT_ALGORITHMS = [
+  'HS256',
+  'HS384',
+  'HS512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+] as const;
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  JWT_ISSUER: z.string().min(1).optional(),
+  JWT_AUDIENCE: z.string().min(1).optional(),
+  JWT_ALGORITHMS: list.optional(),
+  JWT_TOKEN_TYPES: list.default(['at+jwt']),
+  JWT_MAX_TOKEN_LIFETIME: z.coerce.number().int().min(60).max(86_400).default(3600),
+  JWT_JWKS_URI: z.url({ protocol: /^https?$/ }).optional(),
+  DEV_KEYS_DIR: z.string().min(1).default('.data/dev-keys'),
+  DATABASE_URL: z.string().min(1).default('.data/leakproof.sqlite'),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  DOWNSTREAM_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  CORS_ORIGINS: list.default([]),
+  DOCS_ENABLED: bool.optional(),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+/** Variables that hold secrets: each also accepts NAME_FILE and ends up as a Secret. */
+export const SECRET_VARIABLES = [
+  'JWT_SECRET',
+  'JWT_PUBLIC_KEY',
+  'API_KEY_PEPPER',
+  'DOWNSTREAM_API_KEY',
+] as const;
+export type SecretVariable = (typeof SECRET_VARIABLES)[number];

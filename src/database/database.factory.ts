@@ -1,0 +1,26 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { PostgresDialect, SqliteDialect } from 'kysely';
+import { Pool } from 'pg';
+import { AppConfig } from '../config/app-config';
+import { Database } from './database';
+import { NodeSqliteDatabase } from './node-sqlite.database';
+
+/** `postgres://` URLs go to PostgreSQL; anything else is a SQLite file path (or `:memory:`). */
+export class DatabaseFactory {
+  static create(config: AppConfig): Database {
+    const url = config.databaseUrl.reveal();
+    if (/^postgres(ql)?:\/\//.test(url)) {
+      return new Database({
+        dialect: new PostgresDialect({ pool: new Pool({ connectionString: url, max: 10 }) }),
+      });
+    }
+    if (url !== ':memory:') mkdirSync(dirname(url), { recursive: true });
+    const sqlite = new DatabaseSync(url);
+    sqlite.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;');
+    return new Database({
+      dialect: new SqliteDialect({ database: new NodeSqliteDatabase(sqlite) }),
+    });
+  }
+}

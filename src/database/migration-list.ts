@@ -1,0 +1,12 @@
+import type { Migration, MigrationProvider } from 'kysely/migration';
+import * as items from './migrations/0001-items';
+
+/**
+ * Migrations are listed in code rather than read from a folder, so the compiled app and the
+ * tests (which run TypeScript directly) see the same set. Append new ones; never edit old ones.
+ */
+export class MigrationList implements MigrationProvider {
+  getMigrations(): Promise<Record<string, Migration>> {
+    return Promise.resolve({ '0001-items': items });
+  }
+}

@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { DatabaseModule } from '../database/database.module';
+import { RedactionModule } from '../security/redaction.module';
+import { DatabaseHealthIndicator } from './database.health';
+import { HealthController } from './health.controller';
+
+@Module({
+  // Security: terminus would log each failure with its raw error; ours logs it redacted.
+  imports: [TerminusModule.forRoot({ logger: false }), DatabaseModule, RedactionModule],
+  controllers: [HealthController],
+  providers: [DatabaseHealthIndicator],
+})
+export class HealthModule {}

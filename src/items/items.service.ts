@@ -1,0 +1,45 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Database } from '../database/database';
+import type { ItemsTable } from '../database/database-schema';
+import type { CreateItem, Item } from './item.schema';
+
+@Injectable()
+export class ItemsService {
+  constructor(private readonly db: Database) {}
+
+  async list(): Promise<Item[]> {
+    const rows = await this.db
+      .selectFrom('items')
+      .selectAll()
+      .orderBy('created_at')
+      .limit(100)
+      .execute();
+    return rows.map((row) => ItemsService.toItem(row));
+  }
+
+  async find(id: string): Promise<Item | undefined> {
+    const row = await this.db
+      .selectFrom('items')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && ItemsService.toItem(row);
+  }
+
+  async create(input: CreateItem, createdBy: string): Promise<Item> {
+    const row: ItemsTable = {
+      id: randomUUID(),
+      name: input.name,
+      stock: input.stock,
+      created_by: createdBy,
+      created_at: new Date().toISOString(),
+    };
+    await this.db.insertInto('items').values(row).execute();
+    return ItemsService.toItem(row);
+  }
+
+  private static toItem(row: ItemsTable): Item {
+    return { id: row.id, name: row.name, stock: row.stock, createdAt: row.created_at };
+  }
+}

@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { LoggerOptions } from 'pino';
+import type { Options } from 'pino-http';
+import { AppConfig } from '../config/app-config';
+import { Redactor } from '../security/redactor';
+import { RequestContext } from '../security/request-context';
+
+type RouteRequest = IncomingMessage & { id?: unknown };
+
+/**
+ * pino and pino-http options. Allowlist serializers (checklist L1-L5): method, route template,
+ * status, duration, request id, remote address — never headers, query strings, bodies or the
+ * raw path (a path segment can carry a credential; the route template cannot). Every log call
+ * passes through the redaction core, so a message or error that quotes a secret is scrubbed.
+ */
+export class LogOptions {
+  static build(config: AppConfig, redactor: Redactor): Options & LoggerOptions {
+    const clean = (value: unknown, depth: number): unknown => {
+      if (typeof value === 'string') return redactor.redact(value);
+      if (value instanceof Error) return redactor.summarize(value);
+      if (depth > 3 || value === null || typeof value !== 'object') return value;
+      if (Array.isArray(value)) return value.map((v) => clean(v, depth + 1));
+      // Only plain objects are walked; request/response objects go through the serializers.
+      if (Object.getPrototypeOf(value) !== Object.prototype) return value;
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(value)) out[k] = clean(v, depth + 1);
+      return out;
+    };
+    return {
+      level: config.logLevel,
+      genReqId: () => RequestContext.requestId() ?? randomUUID(),
+      quietReqLogger: true,
+      wrapSerializers: false,
+      serializers: {
+        req: (req: RouteRequest) => ({
+          id: req.id,
+          method: req.method,
+          route: RequestContext.routeOf(req),
+          remoteAddress: req.socket.remoteAddress,
+        }),
+        res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
+        err: (err: unknown) => redactor.summarize(err),
+      },
+      customLogLevel: (_req, res, err) =>
+        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+      customSuccessMessage: () => 'request completed',
+      customErrorMessage: () => 'request failed',
+      hooks: {
+        logMethod(args, method) {
+          const cleaned = (args as unknown[]).map((a) => clean(a, 0));
+          method.apply(this, cleaned as Parameters<typeof method>);
+        },
+      },
+    };
+  }
+}

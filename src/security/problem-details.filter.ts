@@ -1,0 +1,102 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException } from '@nestjs/common';
+import { STATUS_CODES } from 'node:http';
+import type { Request, Response } from 'express';
+import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import { ProblemException } from './problem.exception';
+import { Redactor } from './redactor';
+import { RequestContext } from './request-context';
+
+export interface ProblemBody {
+  type: 'about:blank';
+  title: string;
+  status: number;
+  detail?: string;
+  errors?: readonly { field: string; rule: string }[];
+  requestId: string;
+}
+
+/**
+ * The last word on every error: HttpExceptions, unknown errors, Nest's 404 for unmapped
+ * routes, body-parser and URI-decoding errors, passport failures. The client gets RFC 9457
+ * problem+json with the fixed title of its status and a request id; only a ProblemException
+ * adds a `detail` or field errors, which our own code wrote. Library messages, URLs, stacks and
+ * input never reach the body (DESIGN.md P4, ASVS 16.5.1, checklist N1-N6).
+ *
+ * The server log gets one event per error: 4xx at warn with a reason code and no message (a
+ * client error's message is built from client input), 5xx at error with a redacted summary.
+ */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  constructor(
+    private readonly redactor: Redactor,
+    @InjectPinoLogger('ProblemDetailsFilter') private readonly logger: PinoLogger,
+  ) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const res = http.getResponse<Response>();
+    const req = http.getRequest<Request>();
+    const status = ProblemDetailsFilter.statusOf(exception);
+    const requestId = RequestContext.requestId() ?? 'none';
+    const body: ProblemBody = {
+      type: 'about:blank',
+      title: STATUS_CODES[status] ?? 'Error',
+      status,
+      requestId,
+    };
+    if (exception instanceof ProblemException) {
+      if (exception.problem.detail) body.detail = exception.problem.detail;
+      if (exception.problem.errors) body.errors = exception.problem.errors;
+    }
+    RequestContext.recordRoute(req);
+    this.log(exception, status, requestId, req);
+
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (exception instanceof ProblemException && exception.problem.headers) {
+      for (const [name, value] of Object.entries(exception.problem.headers)) {
+        res.setHeader(name, value);
+      }
+    }
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('X-Request-Id', requestId);
+    res.status(status).type('application/problem+json').send(JSON.stringify(body));
+  }
+
+  private log(exception: unknown, status: number, requestId: string, req: Request): void {
+    const event = {
+      event: 'request_failed',
+      requestId,
+      status,
+      method: req.method,
+      route: RequestContext.routeOf(req),
+      reason: ProblemDetailsFilter.reasonOf(exception),
+    };
+    if (status >= 500) {
+      this.logger.error({ ...event, err: this.redactor.summarize(exception) }, 'request failed');
+    } else {
+      this.logger.warn(event, 'request rejected');
+    }
+  }
+
+  static statusOf(exception: unknown): number {
+    if (exception instanceof HttpException) return exception.getStatus();
+    const status = (exception as { status?: unknown; statusCode?: unknown } | null)?.status;
+    if (typeof status === 'number' && status >= 400 && status < 500) return status;
+    return 500;
+  }
+
+  /** A closed, non-echoing reason code: our own, a body-parser `type`, or an error class name. */
+  private static reasonOf(exception: unknown): string {
+    if (exception instanceof ProblemException && exception.problem.reason) {
+      return exception.problem.reason;
+    }
+    const cause = exception instanceof Error ? exception.cause : undefined;
+    const type = (cause as { type?: unknown } | undefined)?.type;
+    if (typeof type === 'string' && /^[a-z.]+$/.test(type)) return type;
+    if (cause instanceof Error) return cause.name;
+    return exception instanceof Error ? exception.name : 'unknown';
+  }
+}

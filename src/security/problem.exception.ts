@@ -1,0 +1,26 @@
+import { HttpException } from '@nestjs/common';
+
+export interface ProblemOptions {
+  /** Client-safe text written by our own code. Never a library message, never input. */
+  detail?: string;
+  /** Validation problems: field paths and rule names, never the offending values. */
+  errors?: readonly { field: string; rule: string }[];
+  /** A closed reason code for the server log (for example `token_expired`). */
+  reason?: string;
+  /** Response headers that belong to this error (`WWW-Authenticate`, `Retry-After`). */
+  headers?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The only exception whose extra fields reach the client. The exception filter copies `detail`
+ * and `errors` into the problem+json body and `headers` onto the response; every other error
+ * yields the fixed title of its status and nothing else (DESIGN.md P4).
+ */
+export class ProblemException extends HttpException {
+  constructor(
+    status: number,
+    readonly problem: ProblemOptions = {},
+  ) {
+    super(problem.reason ?? 'problem', status);
+  }
+}
