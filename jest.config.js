@@ -1,4 +1,4 @@
-// Nest 12 ships ESM only. Jest's module system cannot require() ESM, so @swc/jest compiles our
+// Nest 12, Kysely and jose (under jwks-rsa) ship ESM only. Jest's module system cannot require() ESM, so @swc/jest compiles our
 // TypeScript and the @nestjs packages to CommonJS. This works on Node 20, 22 and 24 without
 // experimental flags.
 const swc = {
@@ -8,13 +8,13 @@ const swc = {
     target: 'es2023',
     keepClassNames: true,
   },
-  module: { type: 'commonjs', ignoreDynamic: true },
+  module: { type: 'commonjs' },
   sourceMaps: 'inline',
 };
 
 const common = {
   transform: { '^.+\\.(t|j|mj)s$': ['@swc/jest', swc] },
-  transformIgnorePatterns: ['/node_modules/(?!@nestjs/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|jose|kysely)/)'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   testEnvironment: 'node',
 };

@@ -1,0 +1,135 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inspect } from 'node:util';
+import { AppConfig } from './app-config';
+import { ConfigError } from './config-error';
+import { Secret } from './secret';
+
+const strong = (): string => randomBytes(32).toString('base64url');
+
+function refusal(env: Record<string, string>): string {
+  try {
+    AppConfig.fromEnv(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).message;
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+describe('AppConfig', () => {
+  const production = {
+    NODE_ENV: 'production',
+    JWT_ISSUER: 'https://issuer.example',
+    JWT_AUDIENCE: 'api',
+    API_KEY_PEPPER: strong(),
+  };
+
+  it('when production has no key source, it refuses and names the variables', () => {
+    expect(refusal(production)).toContain('JWT_JWKS_URI, JWT_PUBLIC_KEY, JWT_SECRET');
+  });
+
+  it('when production lacks issuer and audience, it refuses naming both', () => {
+    const message = refusal({
+      NODE_ENV: 'production',
+      JWT_SECRET: strong(),
+      API_KEY_PEPPER: strong(),
+    });
+    expect(message).toContain('JWT_ISSUER');
+    expect(message).toContain('JWT_AUDIENCE');
+  });
+
+  it('when production lacks the pepper, it refuses', () => {
+    const { API_KEY_PEPPER: _omit, ...env } = production;
+    expect(refusal({ ...env, JWT_SECRET: strong() })).toContain('API_KEY_PEPPER');
+  });
+
+  it.each(['none', 'HS256,none', 'NONE'])('when JWT_ALGORITHMS is %s, it refuses', (algorithms) => {
+    expect(refusal({ ...production, JWT_SECRET: strong(), JWT_ALGORITHMS: algorithms })).toContain(
+      'JWT_ALGORITHMS',
+    );
+  });
+
+  it('when JWT_ALGORITHMS mixes HS with asymmetric algorithms, it refuses', () => {
+    expect(
+      refusal({ ...production, JWT_SECRET: strong(), JWT_ALGORITHMS: 'HS256,RS256' }),
+    ).toContain('do not mix HS');
+  });
+
+  it('when the HS secret is shorter than 32 bytes, it refuses without printing it', () => {
+    const secret = 'short-secret-canary-value';
+    const message = refusal({ NODE_ENV: 'test', JWT_SECRET: secret });
+    expect(message).toContain('JWT_SECRET: must be at least 32 bytes');
+    expect(message).not.toContain(secret);
+  });
+
+  it('when a production secret is a placeholder, it refuses without printing it', () => {
+    const secret = 'changeme-changeme-changeme-changeme-1234';
+    const message = refusal({ ...production, JWT_SECRET: secret });
+    expect(message).toContain('JWT_SECRET: too weak');
+    expect(message).not.toContain(secret);
+  });
+
+  it('when two key sources are set, it refuses', () => {
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    expect(refusal({ NODE_ENV: 'test', JWT_SECRET: strong(), JWT_PUBLIC_KEY: pem })).toContain(
+      'set exactly one JWT key source',
+    );
+  });
+
+  it('when a value is malformed, the message names the variable and not the value', () => {
+    const message = refusal({ NODE_ENV: 'test', PORT: 'port-canary-xyz', JWT_SECRET: strong() });
+    expect(message).toContain('PORT');
+    expect(message).not.toContain('port-canary-xyz');
+  });
+
+  it('when NAME and NAME_FILE are both set, it refuses', () => {
+    expect(
+      refusal({ NODE_ENV: 'test', JWT_SECRET: strong(), JWT_SECRET_FILE: '/nonexistent' }),
+    ).toContain('JWT_SECRET, JWT_SECRET_FILE');
+  });
+
+  it('when a secret comes from NAME_FILE, it is read and redacted', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lp-config-'));
+    const secret = strong();
+    writeFileSync(join(dir, 'jwt'), `${secret}\n`);
+    const config = AppConfig.fromEnv({ NODE_ENV: 'test', JWT_SECRET_FILE: join(dir, 'jwt') });
+    expect(config.jwt.keySource.kind).toBe('secret');
+    expect(config.jwt.algorithms).toEqual(['HS256']);
+    expect(config.secrets().map((s) => s.reveal())).toContain(secret);
+    expect(inspect(config)).not.toContain(secret);
+    expect(JSON.stringify(config)).not.toContain(secret);
+  });
+
+  it('when the database URL has a password, the password is a configured secret', () => {
+    const config = AppConfig.fromEnv({
+      NODE_ENV: 'test',
+      JWT_SECRET: strong(),
+      DATABASE_URL: 'postgres://app:db-password-canary@127.0.0.1:5432/test',
+    });
+    expect(config.secrets().map((s) => s.reveal())).toContain('db-password-canary');
+  });
+
+  it('when no key source is set outside production, the development issuer is used', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lp-dev-'));
+    const config = AppConfig.fromEnv({ NODE_ENV: 'development', DEV_KEYS_DIR: dir });
+    expect(config.jwt.keySource.kind).toBe('dev-issuer');
+    expect(config.jwt.algorithms).toEqual(['RS256']);
+    expect(config.docsEnabled).toBe(true);
+  });
+});
+
+describe('Secret', () => {
+  it('when turned into text by accident, it prints [REDACTED]; reveal() gives the value', () => {
+    const secret = new Secret('the-raw-value');
+    expect(String(secret)).toBe('[REDACTED]');
+    // eslint-disable-next-line @typescript-eslint/restrict-template-expressions -- the point of the test
+    expect(`${secret}`).toBe('[REDACTED]');
+    expect(JSON.stringify({ secret })).toBe('{"secret":"[REDACTED]"}');
+    expect(inspect(secret)).toBe('[REDACTED]');
+    expect(secret.reveal()).toBe('the-raw-value');
+  });
+});
