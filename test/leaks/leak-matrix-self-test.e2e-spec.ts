@@ -1,0 +1,151 @@
+import { Controller, Get, Module, Query, Req, Res } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { Request, Response } from 'express';
+import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import type { AddressInfo } from 'node:net';
+import { AppModule } from '../../src/app.module';
+import { configureApp } from '../../src/app.setup';
+import { JwtAuth, Public } from '../../src/auth/route-security.decorator';
+import { AppConfig } from '../../src/config/app-config';
+import { LeakScanner } from '../support/leak-scanner';
+import { logCapture } from '../support/log-capture';
+import { rawRequest } from '../support/raw-http';
+import { TokenFactory } from '../support/tokens';
+
+/** Deliberate leaks, registered only in this test, to prove the matrix can see. */
+@Controller('planted')
+class PlantedController {
+  constructor(@InjectPinoLogger('Planted') private readonly logger: PinoLogger) {}
+
+  @Public()
+  @Get('echo')
+  echo(@Query('token') token: string, @Res({ passthrough: true }) res: Response): object {
+    res.setHeader('X-Echo', Buffer.from(token).toString('hex'));
+    // The redactor knows the raw value (a query credential), not its base64 form.
+    this.logger.info(`planted ${Buffer.from(token).toString('base64')}`);
+    return { sub: token.slice(4, 16), b64url: Buffer.from(token).toString('base64url') };
+  }
+
+  @JwtAuth()
+  @Get('headers')
+  headers(@Req() req: Request): object {
+    return { authorization: req.headers.authorization ?? null, cookie: req.headers.cookie ?? null };
+  }
+}
+
+@Module({})
+class PlantedAppModule {}
+
+describe('LeakScanner', () => {
+  const tokens = new TokenFactory();
+  let app: NestExpressApplication;
+  let url: string;
+
+  beforeAll(async () => {
+    const config = AppConfig.fromEnv({
+      NODE_ENV: 'test',
+      DATABASE_URL: ':memory:',
+      ...tokens.env(),
+    });
+    app = await NestFactory.create<NestExpressApplication>(
+      {
+        module: PlantedAppModule,
+        imports: [AppModule.forRoot(config, { logDestination: logCapture })],
+        controllers: [PlantedController],
+      },
+      { bodyParser: false, bufferLogs: true },
+    );
+    configureApp(app, config);
+    await app.listen(0, '127.0.0.1');
+    url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+  });
+  afterAll(() => app.close());
+
+  it('when a route echoes a credential in encoded forms, every sink reports it', async () => {
+    const scanner = new LeakScanner();
+    const canary = scanner.canary('planted');
+    const res = await rawRequest(url, { method: 'GET', path: `/planted/echo?token=${canary}` });
+    scanner.scan('response headers', res.headerText, 'planted');
+    scanner.scan('response body', res.body, 'planted');
+    scanner.scan('log', logCapture.text(), 'planted');
+    const sinks = scanner.leaks.map((l) => `${l.sink}:${l.encoding}`);
+    expect(sinks).toEqual(
+      expect.arrayContaining([
+        'log:base64',
+        'response body:base64url',
+        'response body:substring',
+        'response headers:hex',
+      ]),
+    );
+  });
+
+  it('when a canary is only in the request, no leak is reported', async () => {
+    const scanner = new LeakScanner();
+    const canary = scanner.canary('quiet');
+    const res = await rawRequest(url, { method: 'GET', path: `/items?token=${canary}` });
+    expect(res.status).toBe(401);
+    scanner.scan('response body', res.body, 'quiet');
+    scanner.scan('response headers', res.headerText, 'quiet');
+    expect(scanner.leaks).toEqual([]);
+  });
+
+  it('when a canary is URL-encoded or JSON-escaped in a sink, it is found', () => {
+    const scanner = new LeakScanner();
+    const canary = scanner.canary('encoded');
+    const escaped = canary.replace(/[a-z]/g, (ch) => `\\u00${ch.charCodeAt(0).toString(16)}`);
+    scanner.scan(
+      'a',
+      encodeURIComponent(`x=${canary}`).replace(
+        /[A-Za-z]/g,
+        (ch) => `%${ch.charCodeAt(0).toString(16)}`,
+      ),
+      'url',
+    );
+    scanner.scan('b', `"${escaped}"`, 'json');
+    expect(scanner.leaks.map((l) => l.encoding).sort()).toEqual(['json-escaped', 'urlencoded']);
+  });
+});
+
+describe('CredentialScrubInterceptor', () => {
+  const tokens = new TokenFactory();
+  let app: NestExpressApplication;
+  let url: string;
+
+  beforeAll(async () => {
+    const config = AppConfig.fromEnv({
+      NODE_ENV: 'test',
+      DATABASE_URL: ':memory:',
+      ...tokens.env(),
+    });
+    app = await NestFactory.create<NestExpressApplication>(
+      {
+        module: PlantedAppModule,
+        imports: [AppModule.forRoot(config, { logDestination: logCapture })],
+        controllers: [PlantedController],
+      },
+      { bodyParser: false, bufferLogs: true },
+    );
+    configureApp(app, config);
+    await app.listen(0, '127.0.0.1');
+    url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+  });
+  afterAll(() => app.close());
+
+  it('when the guard accepted the token, the handler can no longer read credential headers', async () => {
+    const res = await rawRequest(url, {
+      method: 'GET',
+      path: '/planted/headers',
+      headers: { authorization: `Bearer ${tokens.rs256()}`, cookie: 'session=abc' },
+    });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({ authorization: null, cookie: null });
+    expect(res.headerText).toMatch(/Cache-Control: no-store/i);
+  });
+
+  it('when the guard refuses, the interceptor never runs and the 401 still carries no-store', async () => {
+    const res = await rawRequest(url, { method: 'GET', path: '/planted/headers' });
+    expect(res.status).toBe(401);
+    expect(res.headerText).toMatch(/Cache-Control: no-store/i);
+  });
+});

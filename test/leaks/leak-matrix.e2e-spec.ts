@@ -1,0 +1,249 @@
+import { randomUUID } from 'node:crypto';
+import { RouteAuditService } from '../../src/auth/route-audit.service';
+import { CaptureServer } from '../support/capture-server';
+import { LeakScanner } from '../support/leak-scanner';
+import { logCapture } from '../support/log-capture';
+import { rawRequest, RawRequest } from '../support/raw-http';
+import { startTestApp, TestApp } from '../support/test-app';
+import { TokenFactory } from '../support/tokens';
+
+/**
+ * The canary leak matrix (DESIGN.md P1, P2, P4). The app starts with fresh random canaries as
+ * its secrets; every vector is sent to every mapped route (plus unmapped ones, the docs and
+ * health endpoints) with valid and invalid credentials; then every sink — status line,
+ * response headers, bodies, the captured log stream, every request the downstream received —
+ * is searched for every canary in raw, URL-encoded, base64(url), hex, JSON-escaped form and as
+ * any 10-character substring. The only permitted appearance is the server-held downstream key
+ * in a request the downstream received.
+ */
+describe('Leak matrix', () => {
+  const scanner = new LeakScanner();
+  const downstream = new CaptureServer();
+  const jwtSecret = scanner.canary('JWT_SECRET') + scanner.canary('JWT_SECRET#2');
+  const pepper = scanner.canary('API_KEY_PEPPER') + scanner.canary('API_KEY_PEPPER#2');
+  const downstreamKey = scanner.canary('DOWNSTREAM_API_KEY');
+  const sentinel = scanner.canary('ENV_SENTINEL');
+  let app: TestApp;
+  let requests = 0;
+  const vectors = new Set<string>();
+
+  const now = (): number => Math.floor(Date.now() / 1000);
+  const validToken = (): string => {
+    const token = TokenFactory.signHs(
+      jwtSecret,
+      { alg: 'HS256', typ: 'at+jwt' },
+      {
+        iss: 'matrix',
+        aud: 'matrix-api',
+        sub: 'matrix-user',
+        iat: now(),
+        exp: now() + 300,
+        scope: 'items:read items:write api-keys:admin',
+      },
+    );
+    scanner.register('valid-jwt-signature', token.split('.')[2]);
+    return token;
+  };
+  const jwtShaped = (c: string): string =>
+    `${Buffer.from('{"alg":"HS256","typ":"at+jwt"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: c, exp: now() + 60 })).toString('base64url')}.${Buffer.from(c).toString('base64url')}`;
+
+  beforeAll(async () => {
+    const downstreamUrl = await downstream.start();
+    process.env.LEAKPROOF_ENV_SENTINEL = sentinel;
+    app = await startTestApp({
+      JWT_SECRET: jwtSecret,
+      JWT_ISSUER: 'matrix',
+      JWT_AUDIENCE: 'matrix-api',
+      API_KEY_PEPPER: pepper,
+      DOWNSTREAM_BASE_URL: downstreamUrl,
+      DOWNSTREAM_API_KEY: downstreamKey,
+    });
+    logCapture.clear();
+  });
+
+  afterAll(async () => {
+    delete process.env.LEAKPROOF_ENV_SENTINEL;
+    await app.close();
+    await downstream.stop();
+  });
+
+  async function send(vector: string, req: RawRequest): Promise<void> {
+    vectors.add(vector);
+    requests++;
+    const res = await rawRequest(app.url, req);
+    const where = `${vector}: ${req.method} ${req.path.slice(0, 80)} -> ${res.status}`;
+    scanner.scan('status line', res.statusLine, where);
+    scanner.scan('response headers', res.headerText, where);
+    scanner.scan('response body', res.body, where);
+    expect({ where, serverError: res.status >= 500 && res.status !== 503 }).toEqual({
+      where,
+      serverError: false,
+    });
+  }
+
+  /** Every request shape the matrix sends to one route. */
+  function vectorsFor(method: string, path: string): [string, RawRequest][] {
+    const c = (name: string): string => scanner.canary(`${name} ${method} ${path}`);
+    const json = { 'content-type': 'application/json' };
+    const withBody = method === 'POST' || method === 'PUT' || method === 'PATCH';
+    const base = (headers: Record<string, string> = {}, body?: string): RawRequest => ({
+      method,
+      path,
+      headers: { accept: 'application/json', ...(withBody ? json : {}), ...headers },
+      body: body ?? (withBody ? '{}' : undefined),
+    });
+    const list: [string, RawRequest][] = [
+      ['plain', base()],
+      ['bearer', base({ authorization: `Bearer ${c('bearer')}` })],
+      ['bearer-jwt-shaped', base({ authorization: `Bearer ${jwtShaped(c('bearer-jwt'))}` })],
+      ['bearer-valid', base({ authorization: `Bearer ${validToken()}` })],
+      [
+        'basic',
+        base({ authorization: `Basic ${Buffer.from(`user:${c('basic')}`).toString('base64')}` }),
+      ],
+      ['x-api-key', base({ 'x-api-key': c('x-api-key') })],
+      ['x-api-key-shaped', base({ 'x-api-key': `lp_live_${c('key-id')}_${c('key-secret')}` })],
+      ['cookie', base({ cookie: `session=${c('cookie')}; other=${c('cookie2')}` })],
+      [
+        'misc-token-headers',
+        base({
+          'proxy-authorization': `Bearer ${c('proxy')}`,
+          'x-auth-token': c('x-auth'),
+          'x-access-token': c('x-access'),
+        }),
+      ],
+      [
+        'query',
+        {
+          ...base(),
+          path: `${path}?api_key=${c('q-api_key')}&token=${c('q-token')}&access_token=${c('q-access')}&key=${c('q-key')}`,
+        },
+      ],
+      [
+        'query+valid-jwt',
+        {
+          ...base({ authorization: `Bearer ${validToken()}` }),
+          path: `${path}?api_key=${c('q-api_key')}`,
+        },
+      ],
+      [
+        'path-segment',
+        {
+          ...base(),
+          method: 'GET',
+          body: undefined,
+          path: `${path.replace(/\/$/, '')}/${c('path-segment')}`,
+        },
+      ],
+      [
+        'bad-percent-encoding',
+        {
+          ...base(),
+          method: 'GET',
+          body: undefined,
+          path: `${path.replace(/\/$/, '')}/%FF${c('pct')}%E0%A4%A`,
+        },
+      ],
+      [
+        'cors-evil-origin',
+        base({ origin: 'https://evil.example', authorization: `Bearer ${c('cors')}` }),
+      ],
+      ['long-header', base({ 'x-api-key': c('long') + 'A'.repeat(40 * 1024) })],
+      ['trace', { method: 'TRACE', path, headers: { authorization: `Bearer ${c('trace')}` } }],
+    ];
+    const bodyMethod = withBody ? method : 'POST';
+    const body = (name: string, headers: Record<string, string>, text: string): void => {
+      list.push([
+        name,
+        {
+          method: bodyMethod,
+          path,
+          headers: { authorization: `Bearer ${validToken()}`, ...headers },
+          body: text,
+        },
+      ]);
+    };
+    body(
+      'json-secret-fields',
+      json,
+      JSON.stringify({
+        name: c('name'),
+        password: c('password'),
+        apiKey: c('apiKey'),
+        token: c('token'),
+        client_secret: c('client_secret'),
+        [c('property-name')]: 1,
+      }),
+    );
+    body('malformed-json-truncated', json, `{"token":"${c('mj1')}","password":"x",`);
+    body('malformed-json-bare', json, c('mj2'));
+    body('malformed-json-unquoted', json, `{"api_key": ${c('mj3')}}`);
+    body('malformed-json-trailing', json, `{"password":"${c('mj4')}"}}`);
+    body('wrong-ct-text', { 'content-type': 'text/plain' }, `{"token":"${c('ct-text')}"}`);
+    body('wrong-ct-xml', { 'content-type': 'application/xml' }, `<token>${c('ct-xml')}</token>`);
+    body(
+      'wrong-ct-form',
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      `password=${c('ct-form')}`,
+    );
+    body(
+      'bad-charset',
+      { 'content-type': `application/json; charset=${c('charset')}` },
+      `{"token":"${c('cs-body')}"}`,
+    );
+    body(
+      'bad-encoding',
+      { ...json, 'content-encoding': c('encoding') },
+      `{"token":"${c('enc-body')}"}`,
+    );
+    body('oversized', json, `{"token":"${c('big')}","pad":"${'A'.repeat(200 * 1024)}"}`);
+    body('wrong-types', json, JSON.stringify({ name: 12345, stock: c('stock') }));
+    return list;
+  }
+
+  it('when every vector hits every route, no canary reaches any sink', async () => {
+    const mapped = app.app.get(RouteAuditService).routes();
+    const targets = [
+      ...mapped.map((r) => ({
+        method: r.method,
+        path: r.path.replace(/:[A-Za-z]+/g, randomUUID()),
+      })),
+      ...mapped
+        .filter((r) => r.path.includes(':'))
+        .map((r) => ({
+          method: r.method,
+          path: r.path.replace(/:[A-Za-z]+/g, () => scanner.canary('path-param')),
+        })),
+      { method: 'GET', path: '/nope' },
+      { method: 'POST', path: '/api/v1/nope/deep' },
+      { method: 'GET', path: '/docs-json' },
+      { method: 'GET', path: '/docs' },
+    ];
+    for (const target of targets) {
+      const batch = vectorsFor(target.method, target.path);
+      for (let i = 0; i < batch.length; i += 8) {
+        await Promise.all(batch.slice(i, i + 8).map(([vector, req]) => send(vector, req)));
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    scanner.scan('log', logCapture.text(), 'captured log stream');
+    const allowed = downstream.text().split(downstreamKey).join('<DOWNSTREAM_API_KEY>');
+    scanner.scan('downstream', allowed, 'requests the downstream received');
+    if (process.env.LEAK_MATRIX_REPORT) {
+      process.stdout.write(
+        `leak matrix: ${targets.length} targets, ${vectors.size} vector kinds, ${requests} requests, ${scanner.sinksScanned} sink texts scanned\n`,
+      );
+    }
+    expect(requests).toBeGreaterThan(200);
+    expect(scanner.leaks).toEqual([]);
+  });
+
+  it('when the log is read line by line, every line is one JSON object (no forged lines)', () => {
+    const lines = logCapture
+      .text()
+      .split('\n')
+      .filter((l) => l.length > 0);
+    expect(lines.length).toBeGreaterThan(100);
+    for (const line of lines) expect(() => JSON.parse(line) as unknown).not.toThrow();
+  });
+});
