@@ -40,7 +40,8 @@ export class LogOptions {
           remoteAddress: req.socket.remoteAddress,
         }),
         res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
-        err: (err: unknown) => redactor.summarize(err),
+        // An Error is reduced to its redacted summary; a summary passes through as it is.
+        err: (err: unknown) => (err instanceof Error ? redactor.summarize(err) : err),
       },
       customLogLevel: (_req, res, err) =>
         err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',

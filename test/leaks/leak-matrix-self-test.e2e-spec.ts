@@ -1,16 +1,12 @@
-import { Controller, Get, Module, Query, Req, Res } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Controller, Get, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import type { AddressInfo } from 'node:net';
-import { AppModule } from '../../src/app.module';
-import { configureApp } from '../../src/app.setup';
 import { JwtAuth, Public } from '../../src/auth/route-security.decorator';
-import { AppConfig } from '../../src/config/app-config';
 import { LeakScanner } from '../support/leak-scanner';
 import { logCapture } from '../support/log-capture';
+import { startPlantedApp } from '../support/planted-app';
 import { rawRequest } from '../support/raw-http';
+import type { TestApp } from '../support/test-app';
 import { TokenFactory } from '../support/tokens';
 
 /** Deliberate leaks, registered only in this test, to prove the matrix can see. */
@@ -34,31 +30,14 @@ class PlantedController {
   }
 }
 
-@Module({})
-class PlantedAppModule {}
-
 describe('LeakScanner', () => {
   const tokens = new TokenFactory();
-  let app: NestExpressApplication;
+  let app: TestApp;
   let url: string;
 
   beforeAll(async () => {
-    const config = AppConfig.fromEnv({
-      NODE_ENV: 'test',
-      DATABASE_URL: ':memory:',
-      ...tokens.env(),
-    });
-    app = await NestFactory.create<NestExpressApplication>(
-      {
-        module: PlantedAppModule,
-        imports: [AppModule.forRoot(config, { logDestination: logCapture })],
-        controllers: [PlantedController],
-      },
-      { bodyParser: false, bufferLogs: true },
-    );
-    configureApp(app, config);
-    await app.listen(0, '127.0.0.1');
-    url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    app = await startPlantedApp([PlantedController], tokens.env());
+    url = app.url;
   });
   afterAll(() => app.close());
 
@@ -109,26 +88,12 @@ describe('LeakScanner', () => {
 
 describe('CredentialScrubInterceptor', () => {
   const tokens = new TokenFactory();
-  let app: NestExpressApplication;
+  let app: TestApp;
   let url: string;
 
   beforeAll(async () => {
-    const config = AppConfig.fromEnv({
-      NODE_ENV: 'test',
-      DATABASE_URL: ':memory:',
-      ...tokens.env(),
-    });
-    app = await NestFactory.create<NestExpressApplication>(
-      {
-        module: PlantedAppModule,
-        imports: [AppModule.forRoot(config, { logDestination: logCapture })],
-        controllers: [PlantedController],
-      },
-      { bodyParser: false, bufferLogs: true },
-    );
-    configureApp(app, config);
-    await app.listen(0, '127.0.0.1');
-    url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    app = await startPlantedApp([PlantedController], tokens.env());
+    url = app.url;
   });
   afterAll(() => app.close());
 
