@@ -9,12 +9,17 @@ import { NodeSqliteDatabase } from './node-sqlite.database';
 
 /** `postgres://` URLs go to PostgreSQL; anything else is a SQLite file path (or `:memory:`). */
 export class DatabaseFactory {
-  static create(config: AppConfig): Database {
+  /**
+   * `onPoolError` receives errors of idle pooled connections (the server went away). Security:
+   * node-postgres emits them as an 'error' event; unhandled, one database outage kills the
+   * process (P8). They are reported, never thrown.
+   */
+  static create(config: AppConfig, onPoolError: (error: Error) => void): Database {
     const url = config.databaseUrl.reveal();
     if (/^postgres(ql)?:\/\//.test(url)) {
-      return new Database({
-        dialect: new PostgresDialect({ pool: new Pool({ connectionString: url, max: 10 }) }),
-      });
+      const pool = new Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5000 });
+      pool.on('error', onPoolError);
+      return new Database({ dialect: new PostgresDialect({ pool }) });
     }
     if (url !== ':memory:') mkdirSync(dirname(url), { recursive: true });
     const sqlite = new DatabaseSync(url);
