@@ -6,6 +6,7 @@ import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
 import { AppConfig } from './config/app-config';
 import { ConfigError } from './config/config-error';
+import { ProcessSafetyNet } from './security/process-safety-net';
 import { Redactor } from './security/redactor';
 
 async function bootstrap(): Promise<void> {
@@ -23,11 +24,7 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), options);
   configureApp(app, config);
   const logger = app.get(Logger);
-  const redactor = app.get(Redactor);
-  // Security: ASVS 16.5.4 — a last-resort handler; the process keeps serving, nothing leaks.
-  process.on('unhandledRejection', (reason) => {
-    logger.error({ err: redactor.summarize(reason) }, 'unhandled rejection');
-  });
+  ProcessSafetyNet.install(logger, app.get(Redactor));
   await app.listen(config.port, config.host);
   logger.log(`listening on http://${config.host}:${config.port}`, 'Bootstrap');
 }

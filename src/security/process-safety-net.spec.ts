@@ -1,0 +1,54 @@
+import type { LoggerService } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { AppConfig } from '../config/app-config';
+import { ProcessSafetyNet } from './process-safety-net';
+import { Redactor } from './redactor';
+
+describe('ProcessSafetyNet', () => {
+  const key = randomBytes(24).toString('hex');
+  const redactor = new Redactor(
+    AppConfig.fromEnv({
+      NODE_ENV: 'test',
+      DATABASE_URL: ':memory:',
+      JWT_SECRET: randomBytes(32).toString('hex'),
+      API_KEY_PEPPER: randomBytes(32).toString('hex'),
+      DOWNSTREAM_BASE_URL: 'http://127.0.0.1:9',
+      DOWNSTREAM_API_KEY: key,
+    }),
+  );
+
+  it('when a rejection goes unhandled, it is logged redacted and nothing is thrown', () => {
+    const lines: unknown[][] = [];
+    const logger: LoggerService = {
+      log: () => undefined,
+      warn: () => undefined,
+      error: (...a: unknown[]) => lines.push(a),
+    };
+    const uninstall = ProcessSafetyNet.install(logger, redactor);
+    try {
+      const rejected = Promise.reject(new Error(`downstream said ${key}`));
+      rejected.catch(() => undefined);
+      expect(() =>
+        process.emit('unhandledRejection', new Error(`downstream said ${key}`), rejected),
+      ).not.toThrow();
+    } finally {
+      uninstall();
+    }
+    expect(lines).toHaveLength(1);
+    expect(JSON.stringify(lines[0])).toContain('downstream said [REDACTED]');
+    expect(JSON.stringify(lines[0])).not.toContain(key);
+  });
+
+  it('when uninstalled, it no longer listens', () => {
+    const before = process.listenerCount('unhandledRejection');
+    const logger: LoggerService = {
+      log: () => undefined,
+      warn: () => undefined,
+      error: () => undefined,
+    };
+    const uninstall = ProcessSafetyNet.install(logger, redactor);
+    expect(process.listenerCount('unhandledRejection')).toBe(before + 1);
+    uninstall();
+    expect(process.listenerCount('unhandledRejection')).toBe(before);
+  });
+});
