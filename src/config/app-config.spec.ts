@@ -113,6 +113,19 @@ describe('AppConfig', () => {
     expect(config.secrets().map((s) => s.reveal())).toContain('db-password-canary');
   });
 
+  it('when the downstream URL carries credentials or a query, it refuses without quoting it', () => {
+    for (const url of ['http://user:url-pass-canary@127.0.0.1:4000', 'http://h:1/?k=q-canary']) {
+      const message = refusal({
+        NODE_ENV: 'test',
+        JWT_SECRET: strong(),
+        DOWNSTREAM_BASE_URL: url,
+        DOWNSTREAM_API_KEY: strong(),
+      });
+      expect(message).toContain('DOWNSTREAM_BASE_URL');
+      expect(message).not.toContain('canary');
+    }
+  });
+
   it('when no key source is set outside production, the development issuer is used', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lp-dev-'));
     const config = AppConfig.fromEnv({ NODE_ENV: 'development', DEV_KEYS_DIR: dir });

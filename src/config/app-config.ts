@@ -39,6 +39,8 @@ export interface JwtSettings {
 export interface DownstreamSettings {
   baseUrl: URL;
   apiKey: Secret;
+  /** Bound on connect, on the wait for headers, between body chunks, and on the whole call. */
+  timeoutMs: number;
 }
 
 type RawEnv = Record<string, string | undefined>;
@@ -108,7 +110,14 @@ export class AppConfig {
       downstream = {
         baseUrl: new URL(env.DOWNSTREAM_BASE_URL),
         apiKey: new Secret(secrets.DOWNSTREAM_API_KEY),
+        timeoutMs: env.DOWNSTREAM_TIMEOUT_MS,
       };
+      const base = downstream.baseUrl;
+      if (base.username || base.password || base.search || base.hash) {
+        // Security: the key travels only in DOWNSTREAM_API_KEY (a Secret, redacted); a URL is
+        // printed too easily (checklist L3), so it carries neither credentials nor a query.
+        problems.push('DOWNSTREAM_BASE_URL: no user, password, query or fragment allowed');
+      }
     } else if (env.DOWNSTREAM_BASE_URL || secrets.DOWNSTREAM_API_KEY) {
       problems.push('DOWNSTREAM_BASE_URL, DOWNSTREAM_API_KEY: set both or neither');
     }

@@ -49,6 +49,7 @@ export const envSchema = z.object({
   DATABASE_URL: z.string().min(1).default('.data/leakproof.sqlite'),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   DOWNSTREAM_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  DOWNSTREAM_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(5000),
   CORS_ORIGINS: list.default([]),
   DOCS_ENABLED: bool.optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),

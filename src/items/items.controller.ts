@@ -7,6 +7,7 @@ import { ProblemException } from '../security/problem.exception';
 import { CreateItemSchema, ItemIdSchema } from './item.schema';
 import type { CreateItem, Item } from './item.schema';
 import { ItemsService } from './items.service';
+import type { StockLevel } from './stock-level.schema';
 
 /** The demo resource: people with a JWT read and write items. */
 @ApiTags('items')
@@ -26,6 +27,15 @@ export class ItemsController {
     const item = await this.items.find(id);
     if (!item) throw new ProblemException(HttpStatus.NOT_FOUND, { reason: 'item_not_found' });
     return item;
+  }
+
+  /** Asks the downstream inventory service; see src/outbound/downstream.client.ts. */
+  @Get(':id/stock-level')
+  @JwtAuth('items:read')
+  async stockLevel(@Param('id', { schema: ItemIdSchema }) id: string): Promise<StockLevel> {
+    const level = await this.items.stockLevel(id);
+    if (!level) throw new ProblemException(HttpStatus.NOT_FOUND, { reason: 'item_not_found' });
+    return level;
   }
 
   @Post()

@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
 import { DatabaseModule } from '../database/database.module';
+import { OutboundModule } from '../outbound/outbound.module';
 import { ItemsController } from './items.controller';
 import { ItemsService } from './items.service';
 
 @Module({
-  imports: [DatabaseModule],
+  imports: [DatabaseModule, OutboundModule],
   controllers: [ItemsController],
   providers: [ItemsService],
 })

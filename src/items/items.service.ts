@@ -2,11 +2,17 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { Database } from '../database/database';
 import type { ItemsTable } from '../database/database-schema';
+import { DownstreamClient } from '../outbound/downstream.client';
 import type { CreateItem, Item } from './item.schema';
+import { InventoryRecordSchema } from './stock-level.schema';
+import type { StockLevel } from './stock-level.schema';
 
 @Injectable()
 export class ItemsService {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly downstream: DownstreamClient,
+  ) {}
 
   async list(): Promise<Item[]> {
     const rows = await this.db
@@ -37,6 +43,21 @@ export class ItemsService {
     };
     await this.db.insertInto('items').values(row).execute();
     return ItemsService.toItem(row);
+  }
+
+  /**
+   * The item's stock as the inventory service reports it. Only items we know are asked about,
+   * so the server-held key is never spent on an arbitrary id.
+   */
+  async stockLevel(id: string): Promise<StockLevel | undefined> {
+    if (!(await this.find(id))) return undefined;
+    const record = await this.downstream.request({
+      method: 'GET',
+      path: '/inventory/{id}',
+      params: { id },
+      schema: InventoryRecordSchema,
+    });
+    return { itemId: id, available: record.available };
   }
 
   private static toItem(row: ItemsTable): Item {
