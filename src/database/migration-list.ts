@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import * as items from './migrations/0001-items';
+import * as apiKeys from './migrations/0002-api-keys';
 
 /**
  * Migrations are listed in code rather than read from a folder, so the compiled app and the
@@ -7,6 +8,6 @@ import * as items from './migrations/0001-items';
  */
 export class MigrationList implements MigrationProvider {
   getMigrations(): Promise<Record<string, Migration>> {
-    return Promise.resolve({ '0001-items': items });
+    return Promise.resolve({ '0001-items': items, '0002-api-keys': apiKeys });
   }
 }

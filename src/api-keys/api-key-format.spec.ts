@@ -1,0 +1,145 @@
+import { randomBytes } from 'node:crypto';
+import { AppConfig } from '../config/app-config';
+import { Redactor } from '../security/redactor';
+import { ApiKeyFormat } from './api-key-format';
+import { Base62 } from './base62';
+
+/** Checklist K1's generator regex, with our prefix. */
+const K1 = /^lp_(live|test)_[0-9A-Za-z]{12}_[0-9A-Za-z]{30,}[0-9A-Za-z]{6}$/;
+
+describe('ApiKeyFormat', () => {
+  it('when a key is generated, it has the K1 shape and parses back to its environment and id', () => {
+    for (const environment of ['live', 'test'] as const) {
+      const { key, publicId } = ApiKeyFormat.generate(environment);
+      expect(key).toMatch(K1);
+      expect(key).toHaveLength(ApiKeyFormat.LENGTH);
+      expect(key.startsWith(`lp_${environment}_${publicId}_`)).toBe(true);
+      expect(ApiKeyFormat.parse(key)).toEqual({ valid: true, environment, publicId });
+    }
+  });
+
+  it('when many keys are generated, secrets are unique and every base62 character is about equally likely', () => {
+    const counts = new Map<string, number>();
+    const secrets = new Set<string>();
+    const ids = new Set<string>();
+    const n = 2000;
+    for (let i = 0; i < n; i++) {
+      const { key, publicId } = ApiKeyFormat.generate('test');
+      const secret = key.slice(`lp_test_${publicId}_`.length, -6);
+      expect(secret).toHaveLength(ApiKeyFormat.SECRET_LENGTH);
+      secrets.add(secret);
+      ids.add(publicId);
+      for (const c of secret) counts.set(c, (counts.get(c) ?? 0) + 1);
+    }
+    expect(secrets.size).toBe(n);
+    expect(ids.size).toBe(n);
+    // At least 128 bits of secret (ASVS 6.5.2): 32 chars x log2(62) bits.
+    expect(ApiKeyFormat.SECRET_LENGTH * Math.log2(62)).toBeGreaterThanOrEqual(128);
+    expect([...counts.keys()].sort().join('')).toBe(Base62.ALPHABET.split('').sort().join(''));
+    // 64,000 draws: about 1,032 per character, standard deviation about 32. A modulo-biased
+    // sampler (byte % 62 over all 256 values) gives the first 8 characters ~1,250: caught here.
+    const expected = (n * ApiKeyFormat.SECRET_LENGTH) / 62;
+    for (const count of counts.values()) {
+      expect(count).toBeGreaterThan(expected * 0.85);
+      expect(count).toBeLessThan(expected * 1.15);
+    }
+  });
+
+  it('when any single character of a valid key is changed, the key is rejected', () => {
+    const { key } = ApiKeyFormat.generate('live');
+    const replacements = `${Base62.ALPHABET}_-. `;
+    let tried = 0;
+    for (let i = 0; i < key.length; i++) {
+      for (const c of replacements) {
+        if (c === key[i]) continue;
+        const changed = `${key.slice(0, i)}${c}${key.slice(i + 1)}`;
+        expect({ changed, result: ApiKeyFormat.parse(changed).valid }).toEqual({
+          changed,
+          result: false,
+        });
+        tried++;
+      }
+    }
+    expect(tried).toBeGreaterThan(key.length * 60);
+  });
+
+  it('when the checksum does not match, the reason is bad_checksum; a wrong shape is malformed', () => {
+    const { key } = ApiKeyFormat.generate('test');
+    const last = key.at(-1) === '0' ? '1' : '0';
+    expect(ApiKeyFormat.parse(`${key.slice(0, -1)}${last}`)).toEqual({
+      valid: false,
+      reason: 'bad_checksum',
+    });
+    expect(ApiKeyFormat.parse(key.replace('lp_test_', 'lp_prod_'))).toEqual({
+      valid: false,
+      reason: 'malformed',
+    });
+  });
+
+  it('when the input is malformed in any way, parse returns invalid and never throws', () => {
+    const { key } = ApiKeyFormat.generate('test');
+    const inputs: unknown[] = [
+      undefined,
+      null,
+      42,
+      {},
+      [key],
+      '',
+      'lp_',
+      'lp_test_',
+      key.toUpperCase(),
+      ` ${key.slice(1)}`,
+      `${key.slice(0, -1)}\n`,
+      `${key.slice(0, 20)}é${key.slice(21)}`,
+      `${key.slice(0, 20)}\u0000${key.slice(21)}`,
+      `${key}${key}`,
+      'x'.repeat(1_000_000),
+      `Bearer ${key}`,
+    ];
+    for (let i = 0; i < 500; i++) {
+      inputs.push(randomBytes(ApiKeyFormat.LENGTH).toString('latin1'));
+      inputs.push(`lp_test_${randomBytes(40).toString('base64url')}`.slice(0, ApiKeyFormat.LENGTH));
+    }
+    for (const input of inputs) {
+      expect(() => ApiKeyFormat.parse(input)).not.toThrow();
+      expect(ApiKeyFormat.parse(input).valid).toBe(false);
+    }
+  });
+
+  it('when a key appears in text, the redaction core masks all of it', () => {
+    const config = AppConfig.fromEnv({
+      NODE_ENV: 'test',
+      JWT_SECRET: randomBytes(32).toString('base64url'),
+      API_KEY_PEPPER: randomBytes(32).toString('base64url'),
+    });
+    const redactor = new Redactor(config);
+    for (const environment of ['live', 'test'] as const) {
+      const { key } = ApiKeyFormat.generate(environment);
+      expect(redactor.redact(`sent "${key}", then`)).toBe('sent "[REDACTED]", then');
+    }
+  });
+});
+
+describe('Base62', () => {
+  it('when the source gives bytes at or above 248, they are rejected rather than folded (no modulo bias)', () => {
+    const rounds = [Buffer.from([248, 255, 0, 250, 61, 62, 247, 252, 123]), Buffer.from([1, 2, 3])];
+    let round = 0;
+    const source = (size: number): Buffer => {
+      expect(size).toBeGreaterThan(0);
+      return rounds[round++] ?? Buffer.alloc(0);
+    };
+    // 248, 255, 250 and 252 are dropped; the accepted bytes map through byte % 62.
+    expect(Base62.random(6, source)).toBe(
+      [0, 61, 62, 247, 123, 1].map((b) => Base62.ALPHABET[b % 62]).join(''),
+    );
+  });
+
+  it('when a number is encoded at a fixed width, it is zero-padded and decodes back', () => {
+    expect(Base62.encodeFixed(0, 6)).toBe('000000');
+    const max = 2 ** 32 - 1;
+    const encoded = Base62.encodeFixed(max, 6);
+    let decoded = 0;
+    for (const c of encoded) decoded = decoded * 62 + Base62.ALPHABET.indexOf(c);
+    expect(decoded).toBe(max);
+  });
+});
