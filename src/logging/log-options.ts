@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LoggerOptions } from 'pino';
 import type { Options } from 'pino-http';
+import type { Principal } from '../auth/principal';
 import { AppConfig } from '../config/app-config';
 import { Redactor } from '../security/redactor';
 import { RequestContext } from '../security/request-context';
 
-type RouteRequest = IncomingMessage & { id?: unknown };
+type RouteRequest = IncomingMessage & { id?: unknown; user?: Principal };
 
 /**
  * pino and pino-http options. Allowlist serializers (checklist L1-L5): method, route template,
@@ -15,6 +16,14 @@ type RouteRequest = IncomingMessage & { id?: unknown };
  * passes through the redaction core, so a message or error that quotes a secret is scrubbed.
  */
 export class LogOptions {
+  /** Route template and principal for the access-log line (ASVS 16.3.1: who, never how). */
+  private static outcome(req: RouteRequest): { route: string | null; principal: string | null } {
+    return {
+      route: RequestContext.routeOf(req),
+      principal: req.user ? `${req.user.kind}:${req.user.subject}` : null,
+    };
+  }
+
   static build(config: AppConfig, redactor: Redactor): Options & LoggerOptions {
     const clean = (value: unknown, depth: number): unknown => {
       if (typeof value === 'string') return redactor.redact(value);
@@ -36,7 +45,6 @@ export class LogOptions {
         req: (req: RouteRequest) => ({
           id: req.id,
           method: req.method,
-          route: RequestContext.routeOf(req),
           remoteAddress: req.socket.remoteAddress,
         }),
         res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
@@ -45,6 +53,13 @@ export class LogOptions {
       },
       customLogLevel: (_req, res, err) =>
         err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+      // Bound when the response finishes: the route and principal are known only then (the
+      // `req` serializer runs at the start of the request, before routing).
+      customSuccessObject: (req, _res, value: object) => ({ ...value, ...LogOptions.outcome(req) }),
+      customErrorObject: (req, _res, _err, value: object) => ({
+        ...value,
+        ...LogOptions.outcome(req),
+      }),
       customSuccessMessage: () => 'request completed',
       customErrorMessage: () => 'request failed',
       hooks: {

@@ -48,7 +48,6 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       if (exception.problem.detail) body.detail = exception.problem.detail;
       if (exception.problem.errors) body.errors = exception.problem.errors;
     }
-    RequestContext.recordRoute(req);
     this.log(exception, status, requestId, req);
 
     if (res.headersSent) {
