@@ -7,7 +7,8 @@ import { Kysely } from 'kysely';
  * lives outside the database (ASVS 6.5.2, OWASP Password Storage CS "Peppering"), so a stolen
  * table alone cannot confirm a guessed key. `pepper_id` says which pepper made the digest, so
  * peppers can rotate. Lookups go by `public_id` (the primary key, part of every key); the
- * digest is then compared in constant time.
+ * digest is then compared in constant time. A key has at most one successor: two concurrent
+ * rotations of the same key cannot both succeed (unique `rotated_from`; NULLs do not collide).
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
@@ -26,6 +27,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema
     .createIndex('api_keys_rotated_from')
+    .unique()
     .on('api_keys')
     .column('rotated_from')
     .execute();
