@@ -1,0 +1,86 @@
+import { Controller, Get, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { randomBytes } from 'node:crypto';
+import { JwtAuth } from '../src/auth/route-security.decorator';
+import { startPlantedApp } from './support/planted-app';
+import { rawRequest } from './support/raw-http';
+import type { TestApp } from './support/test-app';
+import { TokenFactory } from './support/tokens';
+
+const downstreamKey = `dk${randomBytes(16).toString('hex')}`;
+
+/** What a careless handler would do with the request's credentials; exists only in this test. */
+@Controller('scrub')
+class CarelessController {
+  @JwtAuth()
+  @Get('headers')
+  headers(@Req() req: Request): object {
+    const raw = req.rawHeaders.filter((_v, i) => i % 2 === 0).map((h) => h.toLowerCase());
+    return {
+      authorization: req.headers.authorization ?? null,
+      cookie: req.headers.cookie ?? null,
+      apiKey: req.headers['x-api-key'] ?? null,
+      rawNames: raw.filter((h) => ['authorization', 'cookie', 'x-api-key'].includes(h)),
+    };
+  }
+
+  @JwtAuth()
+  @Get('debug-header')
+  debugHeader(@Res({ passthrough: true }) res: Response): object {
+    res.setHeader('X-Debug-Upstream', `key=${downstreamKey}`);
+    res.setHeader('X-Harmless', 'ok');
+    return {};
+  }
+}
+
+describe('CredentialScrubInterceptor', () => {
+  const tokens = new TokenFactory();
+  let app: TestApp;
+
+  beforeAll(async () => {
+    app = await startPlantedApp([CarelessController], {
+      ...tokens.env(),
+      DOWNSTREAM_BASE_URL: 'http://127.0.0.1:9',
+      DOWNSTREAM_API_KEY: downstreamKey,
+    });
+  });
+  afterAll(() => app.close());
+
+  it('when the guard accepted the token, the handler can no longer read credential headers', async () => {
+    const res = await rawRequest(app.url, {
+      method: 'GET',
+      path: '/scrub/headers',
+      headers: {
+        authorization: `Bearer ${tokens.rs256()}`,
+        cookie: 'session=abc',
+        'x-api-key': 'k',
+      },
+    });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({
+      authorization: null,
+      cookie: null,
+      apiKey: null,
+      rawNames: [],
+    });
+    expect(res.headerText).toMatch(/^Cache-Control: no-store$/im);
+  });
+
+  it('when a handler sets a response header holding a secret, the header is dropped', async () => {
+    const res = await rawRequest(app.url, {
+      method: 'GET',
+      path: '/scrub/debug-header',
+      headers: { authorization: `Bearer ${tokens.rs256()}` },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headerText).not.toMatch(/X-Debug-Upstream/i);
+    expect(res.headerText).not.toContain(downstreamKey);
+    expect(res.headerText).toMatch(/^X-Harmless: ok$/im);
+  });
+
+  it('when the guard refuses, the handler never runs and the 401 still carries no-store', async () => {
+    const res = await rawRequest(app.url, { method: 'GET', path: '/scrub/headers' });
+    expect(res.status).toBe(401);
+    expect(res.headerText).toMatch(/^Cache-Control: no-store$/im);
+  });
+});
