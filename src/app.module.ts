@@ -7,6 +7,7 @@ import { HealthModule } from './health/health.module';
 import { ItemsModule } from './items/items.module';
 import { LoggingModule } from './logging/logging.module';
 import { SecurityModule } from './security/security.module';
+import { ThrottlingModule } from './throttling/throttling.module';
 
 export interface AppModuleOptions {
   /** Where logs go; tests pass a capture stream. Default: stdout. */
@@ -22,6 +23,8 @@ export class AppModule {
         ConfigModule.forRoot(config),
         LoggingModule.forRoot(options.logDestination),
         SecurityModule,
+        // Before AuthModule: its APP_GUARD must be the first global guard (rate limit, then auth).
+        ThrottlingModule,
         AuthModule.forRoot(config),
         HealthModule,
         ItemsModule,

@@ -15,7 +15,9 @@ export const BODY_LIMIT = '100kb';
 export function configureApp(app: NestExpressApplication, config: AppConfig): void {
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  // Security: X-Forwarded-For is client-controlled; it is believed only for the configured
+  // number of proxy hops (TRUST_PROXY_HOPS), so the rate limiter keys on the real client address.
+  app.set('trust proxy', config.trustProxyHops > 0 ? config.trustProxyHops : false);
   app.use(RequestContextMiddleware.handle);
   app.use(
     helmet({

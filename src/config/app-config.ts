@@ -43,6 +43,12 @@ export interface DownstreamSettings {
   timeoutMs: number;
 }
 
+export interface RateLimitSettings {
+  /** Requests one client (address) may send to one route per window. */
+  max: number;
+  windowSeconds: number;
+}
+
 type RawEnv = Record<string, string | undefined>;
 
 const DEV_ISSUER = 'leakproof-dev-issuer';
@@ -63,6 +69,11 @@ export class AppConfig {
     readonly apiKeyPepper: Secret,
     readonly databaseUrl: Secret,
     readonly redisUrl: Secret | null,
+    /** Namespace of every Redis key and channel this deployment uses. */
+    readonly redisKeyPrefix: string,
+    readonly rateLimit: RateLimitSettings,
+    /** How many proxies' X-Forwarded-For entries to believe (Express `trust proxy`). */
+    readonly trustProxyHops: number,
     readonly downstream: DownstreamSettings | null,
     readonly corsOrigins: string[],
     readonly docsEnabled: boolean,
@@ -162,6 +173,9 @@ export class AppConfig {
       new Secret(pepper),
       new Secret(env.DATABASE_URL),
       raw.REDIS_URL ? new Secret(raw.REDIS_URL) : null,
+      env.REDIS_KEY_PREFIX,
+      { max: env.RATE_LIMIT_MAX, windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS },
+      env.TRUST_PROXY_HOPS,
       downstream,
       env.CORS_ORIGINS,
       env.DOCS_ENABLED ?? !production,

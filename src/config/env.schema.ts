@@ -48,6 +48,16 @@ export const envSchema = z.object({
   DEV_KEYS_DIR: z.string().min(1).default('.data/dev-keys'),
   DATABASE_URL: z.string().min(1).default('.data/leakproof.sqlite'),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  /** Namespace for every Redis key and channel, so deployments can share one Redis. */
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/)
+    .default('leakproof'),
+  /** Requests one client may send to one route per window (OWASP API4:2023). */
+  RATE_LIMIT_MAX: z.coerce.number().int().min(1).max(1_000_000).default(600),
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  /** Proxies in front of the app whose X-Forwarded-For is believed: 0 = none. */
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   DOWNSTREAM_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   DOWNSTREAM_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(5000),
   CORS_ORIGINS: list.default([]),

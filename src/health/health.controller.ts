@@ -3,6 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import { Public } from '../auth/route-security.decorator';
 import { DatabaseHealthIndicator } from './database.health';
+import { RedisHealthIndicator } from './redis.health';
 
 interface HealthStatus {
   status: string;
@@ -16,6 +17,7 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly database: DatabaseHealthIndicator,
+    private readonly redis: RedisHealthIndicator,
   ) {}
 
   @Get('live')
@@ -26,7 +28,7 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   async ready(): Promise<HealthStatus> {
-    const result = await this.health.check([() => this.database.check()]);
+    const result = await this.health.check([() => this.database.check(), () => this.redis.check()]);
     return { status: result.status };
   }
 }

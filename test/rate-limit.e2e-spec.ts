@@ -1,0 +1,276 @@
+import { Test } from '@nestjs/testing';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { spawn, ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { connect, createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import request from 'supertest';
+import { AuthModule } from '../src/auth/auth.module';
+import { configureApp } from '../src/app.setup';
+import { AppConfig } from '../src/config/app-config';
+import { ConfigModule } from '../src/config/config.module';
+import { ItemsModule } from '../src/items/items.module';
+import { LoggingModule } from '../src/logging/logging.module';
+import { SecurityModule } from '../src/security/security.module';
+import { ThrottlingModule } from '../src/throttling/throttling.module';
+import { logCapture } from './support/log-capture';
+import { startTestApp, TestApp } from './support/test-app';
+import { TokenFactory } from './support/tokens';
+
+/** A loopback port nothing listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+function expectTooManyRequests(res: request.Response): void {
+  expect(res.status).toBe(429);
+  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+  expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+  const { requestId, ...rest } = res.body as { requestId: unknown };
+  expect(typeof requestId).toBe('string');
+  expect(rest).toEqual({ type: 'about:blank', title: 'Too Many Requests', status: 429 });
+  expect(res.text).not.toMatch(/Throttler/i);
+}
+
+describe('RateLimitGuard', () => {
+  const tokens = new TokenFactory();
+  let app: TestApp;
+
+  beforeAll(async () => {
+    app = await startTestApp({
+      ...tokens.env(),
+      RATE_LIMIT_MAX: '3',
+      RATE_LIMIT_WINDOW_SECONDS: '60',
+    });
+  });
+  afterAll(() => app.close());
+
+  it('when a client stays within the limit, the route answers and the limit headers count down', async () => {
+    const res = await request(app.url).get('/health/live');
+    expect(res.status).toBe(200);
+    expect(res.headers['x-ratelimit-limit']).toBe('3');
+    expect(res.headers['x-ratelimit-remaining']).toBe('2');
+  });
+
+  it('when anonymous requests exceed the limit, the next is 429 before authentication runs', async () => {
+    // Authentication would answer 401 to every one of these; a 429 means the limiter ran first.
+    for (let i = 0; i < 3; i++) {
+      const res = await request(app.url).get('/items');
+      expect(res.status).toBe(401);
+    }
+    logCapture.clear();
+    expectTooManyRequests(await request(app.url).get('/items'));
+    const events = logCapture.lines().filter((l) => l.event === 'request_failed');
+    expect(events.map((e) => [e.status, e.reason])).toEqual([[429, 'rate_limited']]);
+  });
+
+  it('when the limit is exhausted, a valid token is refused too, and another route still answers', async () => {
+    const token = tokens.rs256();
+    const res = await request(app.url).get('/items').set('Authorization', `Bearer ${token}`);
+    expectTooManyRequests(res);
+    expect(JSON.stringify(res.headers) + res.text).not.toContain(token);
+    expect((await request(app.url).get('/health/ready')).status).toBe(200);
+  });
+});
+
+describe('RateLimitGuard client address', () => {
+  const tokens = new TokenFactory();
+
+  it.each([
+    ['0', 'a client cannot escape its limit by sending X-Forwarded-For', 429],
+    ['1', 'clients behind the one trusted proxy are counted apart', 200],
+  ])('when TRUST_PROXY_HOPS=%s, %s', async (hops, _case, second) => {
+    const app = await startTestApp({
+      ...tokens.env(),
+      RATE_LIMIT_MAX: '1',
+      TRUST_PROXY_HOPS: hops,
+    });
+    try {
+      const from = (ip: string) => request(app.url).get('/health/live').set('X-Forwarded-For', ip);
+      expect((await from('192.0.2.10')).status).toBe(200);
+      expect((await from('192.0.2.20')).status).toBe(second);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+/**
+ * Why ThrottlingModule sits before AuthModule in AppModule: Nest applies global guards in the
+ * order their modules are scanned. Imported after AuthModule, the limiter never sees an
+ * anonymous request (authentication refuses it first), so failed credentials go unlimited.
+ */
+describe('ThrottlingModule order', () => {
+  const tokens = new TokenFactory();
+
+  async function boot(limiterFirst: boolean): Promise<NestExpressApplication> {
+    const config = AppConfig.fromEnv({
+      NODE_ENV: 'test',
+      DATABASE_URL: ':memory:',
+      RATE_LIMIT_MAX: '2',
+      ...tokens.env(),
+    });
+    const auth = AuthModule.forRoot(config);
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggingModule.forRoot(logCapture),
+        SecurityModule,
+        ...(limiterFirst ? [ThrottlingModule, auth] : [auth, ThrottlingModule]),
+        ItemsModule,
+      ],
+    }).compile();
+    const nest = moduleRef.createNestApplication<NestExpressApplication>({
+      bodyParser: false,
+      bufferLogs: true,
+    });
+    configureApp(nest, config);
+    await nest.init();
+    return nest;
+  }
+
+  it.each([
+    [true, 429],
+    [false, 401],
+  ])(
+    'when the limiter is imported first=%s, the third anonymous request gets %i',
+    async (first, third) => {
+      const nest = await boot(first);
+      try {
+        const server = nest.getHttpServer();
+        expect((await request(server).get('/items')).status).toBe(401);
+        expect((await request(server).get('/items')).status).toBe(401);
+        expect((await request(server).get('/items')).status).toBe(third);
+      } finally {
+        await nest.close();
+      }
+    },
+  );
+});
+
+describe('SharedThrottlerStorage when Redis is unreachable', () => {
+  const tokens = new TokenFactory();
+  const password = `redispw${randomBytes(10).toString('hex')}`;
+  let app: TestApp;
+  let redisUrl: string;
+
+  beforeAll(async () => {
+    logCapture.clear();
+    redisUrl = `redis://:${password}@127.0.0.1:${await closedPort()}/0`;
+    app = await startTestApp({ ...tokens.env(), REDIS_URL: redisUrl, RATE_LIMIT_MAX: '2' });
+  });
+  afterAll(() => app.close());
+
+  it('when it starts, it serves, limits in-process, and says so in the log without the URL', async () => {
+    expect((await request(app.url).get('/health/live')).status).toBe(200);
+    expect((await request(app.url).get('/health/live')).status).toBe(200);
+    expectTooManyRequests(await request(app.url).get('/health/live'));
+    const log = logCapture.text();
+    expect(log).toContain('redis unavailable');
+    expect(log).toContain('rate limits fall back to in-process counting');
+    expect(log).not.toContain(password);
+    expect(log).not.toContain(redisUrl);
+  });
+
+  it('when readiness is asked, the body is only the status and the degraded detail is in the log', async () => {
+    logCapture.clear();
+    const res = await request(app.url).get('/health/ready');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 'ok' });
+    const detail = logCapture
+      .lines()
+      .find((l) => l.msg === 'readiness: degraded, redis unavailable');
+    expect(detail).toMatchObject({ redis: 'down', rateLimits: 'in-process' });
+    expect(logCapture.text()).not.toContain(password);
+  });
+});
+
+/** Real Redis: the integration run sets TEST_REDIS_URL (`npm run test:integration`). */
+const withRedis = process.env.TEST_REDIS_URL ? describe : describe.skip;
+
+withRedis('SharedThrottlerStorage with Redis', () => {
+  const tokens = new TokenFactory();
+
+  it('when two instances share Redis, one limit covers both', async () => {
+    const shared = {
+      ...tokens.env(),
+      REDIS_URL: process.env.TEST_REDIS_URL,
+      REDIS_KEY_PREFIX: `lp-test-${randomBytes(6).toString('hex')}`,
+      RATE_LIMIT_MAX: '3',
+    };
+    const a = await startTestApp(shared);
+    const b = await startTestApp(shared);
+    try {
+      expect((await request(a.url).get('/health/live')).status).toBe(200);
+      expect((await request(b.url).get('/health/live')).status).toBe(200);
+      expect((await request(a.url).get('/health/live')).status).toBe(200);
+      expectTooManyRequests(await request(b.url).get('/health/live'));
+      expectTooManyRequests(await request(a.url).get('/health/live'));
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('when Redis goes away and comes back, the app keeps limiting in-process, then shares again', async () => {
+    const port = await closedPort();
+    const start = (): ChildProcess =>
+      spawn(
+        'redis-server',
+        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        { stdio: 'ignore' },
+      );
+    const waitUp = async (): Promise<void> => {
+      for (let i = 0; i < 100; i++) {
+        const socket = connect(port, '127.0.0.1');
+        const up = await new Promise<boolean>((resolve) => {
+          socket.once('connect', () => {
+            resolve(true);
+          });
+          socket.once('error', () => {
+            resolve(false);
+          });
+        });
+        socket.destroy();
+        if (up) return;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      throw new Error('redis-server did not start');
+    };
+    let redis = start();
+    await waitUp();
+    const app = await startTestApp({
+      ...tokens.env(),
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+      RATE_LIMIT_MAX: '2',
+    });
+    try {
+      expect((await request(app.url).get('/health/live')).status).toBe(200);
+      logCapture.clear();
+      redis.kill('SIGKILL');
+      await once(redis, 'exit');
+      expect((await request(app.url).get('/items')).status).toBe(401);
+      expect((await request(app.url).get('/items')).status).toBe(401);
+      expectTooManyRequests(await request(app.url).get('/items'));
+      expect(logCapture.text()).toContain('rate limits fall back to in-process counting');
+
+      redis = start();
+      await waitUp();
+      for (let i = 0; i < 100 && !logCapture.text().includes('redis connected'); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect((await request(app.url).get('/health/ready')).status).toBe(200);
+      expect(logCapture.text()).toContain('rate limits are shared through redis again');
+    } finally {
+      await app.close();
+      redis.kill('SIGKILL');
+    }
+  });
+});
