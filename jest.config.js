@@ -30,5 +30,13 @@ module.exports = {
       roots: ['<rootDir>/test'],
       testRegex: '\\.e2e-spec\\.ts$',
     },
+    // Built app (dist/) as child processes, PostgreSQL and Redis: `npm run test:integration`.
+    {
+      ...common,
+      displayName: 'integration',
+      rootDir: '.',
+      roots: ['<rootDir>/test'],
+      testRegex: '\\.integration-spec\\.ts$',
+    },
   ],
 };
