@@ -3,6 +3,7 @@ import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { RouteAuditService } from '../src/auth/route-audit.service';
 import { AuthModule } from '../src/auth/auth.module';
+import { ApiKeyAuth, JwtAuth, Public } from '../src/auth/route-security.decorator';
 import { AppConfig } from '../src/config/app-config';
 import { ConfigModule } from '../src/config/config.module';
 import { startTestApp, TestApp } from './support/test-app';
@@ -62,5 +63,90 @@ describe('RouteAuditService', () => {
     }).compile();
     const nest = moduleRef.createNestApplication({ logger: false });
     await expect(nest.init()).rejects.toThrow('ForgottenController.list (GET /forgotten)');
+  });
+
+  async function initWith(controller: new (...args: never[]) => unknown): Promise<void> {
+    const config = AppConfig.fromEnv({
+      NODE_ENV: 'test',
+      DATABASE_URL: ':memory:',
+      ...tokens.env(),
+    });
+    const moduleRef = await Test.createTestingModule({
+      imports: [ConfigModule.forRoot(config), AuthModule.forRoot(config)],
+      controllers: [controller],
+    }).compile();
+    const nest = moduleRef.createNestApplication({ logger: false });
+    await nest.init();
+    await nest.close();
+  }
+
+  it('when a handler declares a JWT and an API key, the app refuses to start and names it', async () => {
+    @Controller('mixed')
+    class MixedController {
+      @Get()
+      @JwtAuth('items:read')
+      @ApiKeyAuth('items:read')
+      list(): string[] {
+        return [];
+      }
+    }
+    await expect(initWith(MixedController)).rejects.toThrow(
+      'MixedController.list (GET /mixed): 2 declarations (api-key, jwt)',
+    );
+  });
+
+  it('when a public controller has a handler that adds a scheme, the app refuses to start', async () => {
+    @Public()
+    @Controller('half-open')
+    class HalfOpenController {
+      @Get('a')
+      open(): string[] {
+        return [];
+      }
+
+      @Get('b')
+      @JwtAuth()
+      guarded(): string[] {
+        return [];
+      }
+    }
+    const refusal = initWith(HalfOpenController);
+    await expect(refusal).rejects.toThrow(
+      'HalfOpenController.guarded (GET /half-open/b): 2 declarations (jwt, public)',
+    );
+    await expect(refusal).rejects.not.toThrow('HalfOpenController.open');
+  });
+
+  it('when the same decorator is applied twice, the app refuses to start', async () => {
+    @Controller('twice')
+    class TwiceController {
+      @Get()
+      @JwtAuth('items:read')
+      @JwtAuth('items:write')
+      list(): string[] {
+        return [];
+      }
+    }
+    await expect(initWith(TwiceController)).rejects.toThrow(
+      'TwiceController.list (GET /twice): 2 declarations (jwt, jwt)',
+    );
+  });
+
+  it('when every route declares exactly one scheme, the app starts', async () => {
+    @Controller('sound')
+    class SoundController {
+      @Get('a')
+      @Public()
+      open(): string[] {
+        return [];
+      }
+
+      @Get('b')
+      @ApiKeyAuth('stock:write')
+      machine(): string[] {
+        return [];
+      }
+    }
+    await expect(initWith(SoundController)).resolves.toBeUndefined();
   });
 });

@@ -2,12 +2,28 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { RequestMethod } from '@nestjs/common';
-import { ROUTE_SECURITY, RouteSecurity } from './route-security.decorator';
+import { ROUTE_SECURITY, routeDeclarationsOf, RouteSecurity } from './route-security.decorator';
+
+export interface AuditedRoute {
+  /** `Controller.method` */
+  name: string;
+  method: string;
+  /** Express-style template, for example `/items/:id`. */
+  path: string;
+  /** What the guards enforce (handler's declaration, else the controller's). */
+  security?: RouteSecurity;
+  /** Every declaration found on the handler and its controller. */
+  declarations: RouteSecurity[];
+  controller: object;
+  handler: object;
+}
 
 /**
  * Boot-time audit (DESIGN.md P3): every mapped route declares exactly one of `@Public()`,
- * `@JwtAuth()` or `@ApiKeyAuth()`. A route with none stops the app, with a message naming it,
- * before it ever listens.
+ * `@JwtAuth()` or `@ApiKeyAuth()`, on the handler or on its controller. A route with none, or
+ * with more than one (two schemes, or `@Public()` plus a scheme, on the handler and its class
+ * together), stops the app with a message naming it, before it ever listens. With two, the
+ * guards would enforce one and the document could show the other, or both.
  */
 @Injectable()
 export class RouteAuditService implements OnModuleInit {
@@ -26,8 +42,8 @@ export class RouteAuditService implements OnModuleInit {
   }
 
   /** Every route with its declaration, for the audit and for tests that walk the routes. */
-  routes(): { name: string; method: string; path: string; security?: RouteSecurity }[] {
-    const out: { name: string; method: string; path: string; security?: RouteSecurity }[] = [];
+  routes(): AuditedRoute[] {
+    const out: AuditedRoute[] = [];
     for (const wrapper of this.discovery.getControllers()) {
       const instance = wrapper.instance as object | undefined;
       const metatype = wrapper.metatype;
@@ -48,6 +64,9 @@ export class RouteAuditService implements OnModuleInit {
               method,
               path: `/${[b, p].filter((x) => x.length > 0).join('/')}`.replace(/\/+/g, '/'),
               security,
+              declarations: routeDeclarationsOf(metatype, handler),
+              controller: metatype,
+              handler,
             });
           }
         }
@@ -57,9 +76,17 @@ export class RouteAuditService implements OnModuleInit {
   }
 
   private audit(): string[] {
-    return this.routes()
-      .filter((r) => r.security === undefined)
-      .map((r) => `${r.name} (${r.method} ${r.path})`);
+    const offenders: string[] = [];
+    for (const r of this.routes()) {
+      const route = `${r.name} (${r.method} ${r.path})`;
+      if (r.declarations.length === 0 || r.security === undefined) {
+        offenders.push(`${route}: no declaration`);
+      } else if (r.declarations.length > 1) {
+        const schemes = r.declarations.map((d) => d.scheme).join(', ');
+        offenders.push(`${route}: ${r.declarations.length} declarations (${schemes})`);
+      }
+    }
+    return offenders;
   }
 
   private paths(value: unknown): string[] {
