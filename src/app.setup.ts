@@ -5,12 +5,11 @@ import { AppConfig } from './config/app-config';
 import { OpenApiDocument } from './openapi/openapi-document';
 import { RequestContextMiddleware } from './security/request-context.middleware';
 
-/** Request bodies above this are refused with 413 (OWASP API4:2023). */
-export const BODY_LIMIT = '100kb';
-
 /**
  * What production and the e2e tests both apply to the app, in pipeline order. The app must be
- * created with `bodyParser: false` so the request context opens before the body is parsed.
+ * created with `bodyParser: false`: the body is parsed later, by SecurityModule's middleware,
+ * after the request context is open and the access logger is attached, so a malformed or
+ * oversized body still gets its request id and its access-log line.
  */
 export function configureApp(app: NestExpressApplication, config: AppConfig): void {
   app.useLogger(app.get(Logger));
@@ -26,10 +25,6 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
       },
     }),
   );
-  app.useBodyParser('json', {
-    limit: BODY_LIMIT,
-    type: ['application/json', 'application/*+json'],
-  });
   if (config.corsOrigins.length > 0) {
     // Security: an allowlist only — never `*`, never the request's own Origin reflected
     // (checklist N9, ASVS 3.4.2). Credential headers are never exposed to scripts.

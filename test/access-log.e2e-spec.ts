@@ -60,4 +60,17 @@ describe('LogOptions', () => {
     expect(line).toMatchObject({ route: null, principal: null });
     expect(logCapture.text()).not.toContain('segment-xyz');
   });
+
+  it('when the body is malformed, the request still gets its access-log line and request id', async () => {
+    logCapture.clear();
+    const res = await rawRequest(app.url, {
+      method: 'POST',
+      path: '/items',
+      headers: { 'content-type': 'application/json' },
+      body: '{"name": broken',
+    });
+    expect(res.status).toBe(400);
+    const { requestId } = JSON.parse(res.body) as { requestId: string };
+    expect(accessLine(400)).toMatchObject({ reqId: requestId, req: { method: 'POST' } });
+  });
 });
