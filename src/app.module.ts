@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import type { DestinationStream } from 'pino';
+import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuthModule } from './auth/auth.module';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
@@ -26,6 +27,7 @@ export class AppModule {
         // Before AuthModule: its APP_GUARD must be the first global guard (rate limit, then auth).
         ThrottlingModule,
         AuthModule.forRoot(config),
+        ApiKeysModule,
         HealthModule,
         ItemsModule,
       ],

@@ -1,6 +1,7 @@
 import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
+import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { AppConfig } from '../config/app-config';
 import { AuthenticationGuard } from './authentication.guard';
 import { DevIssuer } from './dev-issuer';
@@ -36,7 +37,7 @@ export class AuthModule {
     }
     return {
       module: AuthModule,
-      imports: [PassportModule, DiscoveryModule],
+      imports: [PassportModule, DiscoveryModule, ApiKeysModule],
       controllers: devIssuer ? [DevIssuerController] : [],
       providers,
       exports: [RouteAuditService],

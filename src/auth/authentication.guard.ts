@@ -1,5 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { ApiKeyGuard } from '../api-keys/api-key.guard';
 import { RequestContext } from '../security/request-context';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { routeSecurityOf } from './route-security.decorator';
@@ -14,6 +15,7 @@ export class AuthenticationGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly jwt: JwtAuthGuard,
+    private readonly apiKey: ApiKeyGuard,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -26,6 +28,9 @@ export class AuthenticationGuard implements CanActivate {
       case 'jwt':
       case undefined:
         return this.jwt.canActivate(context);
+      case 'api-key':
+        // X-API-Key only; a bearer token never opens a key route, nor a key a JWT route.
+        return this.apiKey.canActivate(context);
       default:
         return false;
     }

@@ -49,6 +49,14 @@ export interface RateLimitSettings {
   windowSeconds: number;
 }
 
+export interface ApiKeySettings {
+  /** `live` in production, `test` elsewhere: a test key never works in production (K2). */
+  environment: 'live' | 'test';
+  /** Retired peppers: they verify keys hashed before a pepper rotation, never new keys. */
+  previousPeppers: readonly Secret[];
+  failuresPerMinute: number;
+}
+
 type RawEnv = Record<string, string | undefined>;
 
 const DEV_ISSUER = 'leakproof-dev-issuer';
@@ -67,6 +75,7 @@ export class AppConfig {
     readonly host: string,
     readonly jwt: JwtSettings,
     readonly apiKeyPepper: Secret,
+    readonly apiKeys: ApiKeySettings,
     readonly databaseUrl: Secret,
     readonly redisUrl: Secret | null,
     /** Namespace of every Redis key and channel this deployment uses. */
@@ -115,6 +124,13 @@ export class AppConfig {
     if (!pepper && production) problems.push('API_KEY_PEPPER: required in production');
     if (pepper) AppConfig.checkStrength('API_KEY_PEPPER', pepper, production, problems);
     if (!pepper && !production) pepper = DevSecrets.loadOrCreate(env.DEV_KEYS_DIR).pepper;
+    const previousPeppers = (secrets.API_KEY_PEPPER_PREVIOUS ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter((p) => p.length > 0);
+    for (const previous of previousPeppers) {
+      AppConfig.checkStrength('API_KEY_PEPPER_PREVIOUS', previous, production, problems);
+    }
 
     let downstream: DownstreamSettings | null = null;
     if (env.DOWNSTREAM_BASE_URL && secrets.DOWNSTREAM_API_KEY) {
@@ -150,6 +166,7 @@ export class AppConfig {
     };
     add(secrets.JWT_SECRET);
     add(pepper);
+    for (const previous of previousPeppers) add(previous);
     add(secrets.DOWNSTREAM_API_KEY);
     add(raw.DATABASE_URL);
     add(AppConfig.urlPassword(raw.DATABASE_URL));
@@ -171,6 +188,11 @@ export class AppConfig {
         keySource,
       },
       new Secret(pepper),
+      {
+        environment: production ? 'live' : 'test',
+        previousPeppers: previousPeppers.map((p) => new Secret(p)),
+        failuresPerMinute: env.API_KEY_FAILURES_PER_MINUTE,
+      },
       new Secret(env.DATABASE_URL),
       raw.REDIS_URL ? new Secret(raw.REDIS_URL) : null,
       env.REDIS_KEY_PREFIX,

@@ -58,6 +58,8 @@ export const envSchema = z.object({
   RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   /** Proxies in front of the app whose X-Forwarded-For is believed: 0 = none. */
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+  /** Failed API-key verifications one client address may make per minute before a 429 (K9). */
+  API_KEY_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(20),
   DOWNSTREAM_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   DOWNSTREAM_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(5000),
   CORS_ORIGINS: list.default([]),
@@ -72,6 +74,8 @@ export const SECRET_VARIABLES = [
   'JWT_SECRET',
   'JWT_PUBLIC_KEY',
   'API_KEY_PEPPER',
+  /** Retired peppers, comma-separated: they still verify old keys, never sign new ones. */
+  'API_KEY_PEPPER_PREVIOUS',
   'DOWNSTREAM_API_KEY',
 ] as const;
 export type SecretVariable = (typeof SECRET_VARIABLES)[number];

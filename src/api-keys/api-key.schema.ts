@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { ApiKeyFormat } from './api-key-format';
+
+const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
+const DURATION = /^(\d{1,6})([smhd])$/;
+
+/** `90d`, `12h`, `30m`, `45s`: the same syntax in the admin API and the CLI. */
+function duration(minSeconds: number, maxSeconds: number) {
+  return z
+    .string()
+    .regex(DURATION)
+    .transform((text) => {
+      const [, amount, unit] = DURATION.exec(text) ?? [];
+      return Number(amount) * UNIT_SECONDS[unit as keyof typeof UNIT_SECONDS];
+    })
+    .pipe(z.number().int().min(minSeconds).max(maxSeconds));
+}
+
+/** A key lives from one minute to two years; none means no expiry. */
+export const ExpirySchema = duration(60, 730 * 86_400);
+/** How long a rotated key keeps working beside its successor: up to 30 days, 24 h by default. */
+export const OverlapSchema = duration(0, 30 * 86_400);
+export const DEFAULT_OVERLAP_SECONDS = 86_400;
+
+/** RFC 6749 §3.3 scope tokens, narrowed to lowercase `resource:action` style names. */
+export const ScopeSchema = z.string().regex(/^[a-z0-9][a-z0-9:._-]{0,63}$/);
+
+/**
+ * Security: a name is shown in lists and logs, so it is a short label from a small alphabet,
+ * and never something shaped like a key (a key pasted into the name would be stored in clear).
+ */
+export const ApiKeyNameSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9 ._:@/()-]+$/)
+  .refine((name) => !/lp_(?:live|test)_/i.test(name), { error: 'looks like a key' });
+
+export const ApiKeyIdSchema = z.string().regex(ApiKeyFormat.PUBLIC_ID);
+
+export const CreateApiKeySchema = z
+  .strictObject({
+    name: ApiKeyNameSchema,
+    scopes: z
+      .array(ScopeSchema)
+      .min(1)
+      .max(20)
+      .refine((s) => new Set(s).size === s.length, { error: 'duplicate scope' }),
+    expiresIn: ExpirySchema.optional(),
+  })
+  .meta({ id: 'CreateApiKey' });
+export type CreateApiKey = z.infer<typeof CreateApiKeySchema>;
+
+export const RotateApiKeySchema = z
+  .strictObject({
+    overlap: OverlapSchema.optional(),
+    /** The successor's lifetime; by default it gets the same lifetime the old key had. */
+    expiresIn: ExpirySchema.optional(),
+  })
+  .prefault({})
+  .meta({ id: 'RotateApiKey' });
+export type RotateApiKey = z.infer<typeof RotateApiKeySchema>;
+
+/** What the admin API says about a key: metadata only, never a digest or a pepper id. */
+export const ApiKeySchema = z
+  .object({
+    id: z.string(),
+    prefix: z.string(),
+    name: z.string(),
+    scopes: z.array(z.string()),
+    status: z.enum(['active', 'revoked', 'expired']),
+    createdAt: z.string(),
+    createdBy: z.string(),
+    expiresAt: z.string().nullable(),
+    revokedAt: z.string().nullable(),
+    lastUsedAt: z.string().nullable(),
+    rotatedFrom: z.string().nullable(),
+  })
+  .meta({ id: 'ApiKey' });
+export type ApiKeyMetadata = z.infer<typeof ApiKeySchema>;
+
+/** The one response that carries the key, in plaintext, once. */
+export const CreatedApiKeySchema = ApiKeySchema.extend({ key: z.string() }).meta({
+  id: 'CreatedApiKey',
+});
+export type CreatedApiKey = z.infer<typeof CreatedApiKeySchema>;
+
+export const RotatedApiKeySchema = CreatedApiKeySchema.extend({ previous: ApiKeySchema }).meta({
+  id: 'RotatedApiKey',
+});
+export type RotatedApiKey = z.infer<typeof RotatedApiKeySchema>;
