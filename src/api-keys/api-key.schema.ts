@@ -37,7 +37,7 @@ export const ApiKeyNameSchema = z
   .regex(/^[A-Za-z0-9 ._:@/()-]+$/)
   .refine((name) => !/lp_(?:live|test)_/i.test(name), { error: 'looks like a key' });
 
-export const ApiKeyIdSchema = z.string().regex(ApiKeyFormat.PUBLIC_ID);
+export const ApiKeyIdSchema = z.string().max(12).regex(ApiKeyFormat.PUBLIC_ID);
 
 export const CreateApiKeySchema = z
   .strictObject({
@@ -62,26 +62,34 @@ export const RotateApiKeySchema = z
   .meta({ id: 'RotateApiKey' });
 export type RotateApiKey = z.infer<typeof RotateApiKeySchema>;
 
+// Response bounds are documentation (OWASP API4:2023: the document states every limit).
+const timestamp = z.iso.datetime().max(40);
+
 /** What the admin API says about a key: metadata only, never a digest or a pepper id. */
 export const ApiKeySchema = z
-  .object({
-    id: z.string(),
-    prefix: z.string(),
-    name: z.string(),
-    scopes: z.array(z.string()),
+  .strictObject({
+    id: ApiKeyIdSchema,
+    prefix: z.string().max(40),
+    name: z.string().max(100),
+    scopes: z.array(z.string().max(64)).max(20),
     status: z.enum(['active', 'revoked', 'expired']),
-    createdAt: z.string(),
-    createdBy: z.string(),
-    expiresAt: z.string().nullable(),
-    revokedAt: z.string().nullable(),
-    lastUsedAt: z.string().nullable(),
-    rotatedFrom: z.string().nullable(),
+    createdAt: timestamp,
+    createdBy: z.string().max(255),
+    expiresAt: timestamp.nullable(),
+    revokedAt: timestamp.nullable(),
+    lastUsedAt: timestamp.nullable(),
+    rotatedFrom: ApiKeyIdSchema.nullable(),
   })
   .meta({ id: 'ApiKey' });
+
+/** ApiKeysService.list returns at most this many keys. */
+export const ApiKeyListSchema = z.array(ApiKeySchema).max(500);
 export type ApiKeyMetadata = z.infer<typeof ApiKeySchema>;
 
 /** The one response that carries the key, in plaintext, once. */
-export const CreatedApiKeySchema = ApiKeySchema.extend({ key: z.string() }).meta({
+export const CreatedApiKeySchema = ApiKeySchema.extend({
+  key: z.string().max(ApiKeyFormat.LENGTH),
+}).meta({
   id: 'CreatedApiKey',
 });
 export type CreatedApiKey = z.infer<typeof CreatedApiKeySchema>;

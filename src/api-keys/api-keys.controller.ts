@@ -1,11 +1,20 @@
 import { Body, Controller, Get, Header, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import type { Principal } from '../auth/principal';
 import { JwtAuth } from '../auth/route-security.decorator';
+import { ApiProblemResponse } from '../openapi/api-problem-response.decorator';
 import { ProblemException } from '../security/problem.exception';
 import { ApiKeyStateError } from './api-key-state.error';
-import { ApiKeyIdSchema, CreateApiKeySchema, RotateApiKeySchema } from './api-key.schema';
+import {
+  ApiKeyIdSchema,
+  ApiKeyListSchema,
+  ApiKeySchema,
+  CreateApiKeySchema,
+  CreatedApiKeySchema,
+  RotateApiKeySchema,
+  RotatedApiKeySchema,
+} from './api-key.schema';
 import type {
   ApiKeyMetadata,
   CreateApiKey,
@@ -28,6 +37,10 @@ export class ApiKeysController {
 
   @Post()
   @Header('Cache-Control', 'no-store')
+  @ApiCreatedResponse({
+    description: 'The new key; `key` is its plaintext, shown in this response only.',
+    standardSchema: CreatedApiKeySchema,
+  })
   create(
     @Body({ schema: CreateApiKeySchema }) input: CreateApiKey,
     @CurrentPrincipal() principal: Principal,
@@ -36,17 +49,22 @@ export class ApiKeysController {
   }
 
   @Get()
+  @ApiOkResponse({ description: 'Every key, metadata only.', standardSchema: ApiKeyListSchema })
   list(): Promise<ApiKeyMetadata[]> {
     return this.keys.list();
   }
 
   @Get(':id')
+  @ApiOkResponse({ description: 'The key, metadata only.', standardSchema: ApiKeySchema })
+  @ApiProblemResponse(HttpStatus.NOT_FOUND, 'No key has this id.')
   get(@Param('id', { schema: ApiKeyIdSchema }) id: string): Promise<ApiKeyMetadata> {
     return ApiKeysController.answer(this.keys.get(id));
   }
 
   @Post(':id/revoke')
   @HttpCode(HttpStatus.OK)
+  @ApiOkResponse({ description: 'The revoked key, metadata only.', standardSchema: ApiKeySchema })
+  @ApiProblemResponse(HttpStatus.NOT_FOUND, 'No key has this id.')
   revoke(
     @Param('id', { schema: ApiKeyIdSchema }) id: string,
     @CurrentPrincipal() principal: Principal,
@@ -56,6 +74,14 @@ export class ApiKeysController {
 
   @Post(':id/rotate')
   @Header('Cache-Control', 'no-store')
+  @ApiCreatedResponse({
+    description: 'The successor key (plaintext shown once) and the old key, valid for the overlap.',
+    standardSchema: RotatedApiKeySchema,
+  })
+  @ApiProblemResponse(HttpStatus.NOT_FOUND, 'No key has this id.')
+  @ApiProblemResponse(HttpStatus.CONFLICT, 'The key is not active, or was rotated already.', {
+    detail: 'Only an active key can be rotated.',
+  })
   rotate(
     @Param('id', { schema: ApiKeyIdSchema }) id: string,
     @Body({ schema: RotateApiKeySchema }) input: RotateApiKey,
