@@ -8,6 +8,7 @@ const DURATION = /^(\d{1,6})([smhd])$/;
 function duration(minSeconds: number, maxSeconds: number) {
   return z
     .string()
+    .max(8)
     .regex(DURATION)
     .transform((text) => {
       const [, amount, unit] = DURATION.exec(text) ?? [];
@@ -23,7 +24,10 @@ export const OverlapSchema = duration(0, 30 * 86_400);
 export const DEFAULT_OVERLAP_SECONDS = 86_400;
 
 /** RFC 6749 §3.3 scope tokens, narrowed to lowercase `resource:action` style names. */
-export const ScopeSchema = z.string().regex(/^[a-z0-9][a-z0-9:._-]{0,63}$/);
+export const ScopeSchema = z
+  .string()
+  .max(64)
+  .regex(/^[a-z0-9][a-z0-9:._-]{0,63}$/);
 
 /**
  * Security: a name is shown in lists and logs, so it is a short label from a small alphabet,
@@ -69,9 +73,15 @@ const timestamp = z.iso.datetime().max(40);
 export const ApiKeySchema = z
   .strictObject({
     id: ApiKeyIdSchema,
-    prefix: z.string().max(40),
-    name: z.string().max(100),
-    scopes: z.array(z.string().max(64)).max(20),
+    prefix: z
+      .string()
+      .max(40)
+      .regex(/^lp_(live|test)_[0-9A-Za-z]{12}$/),
+    name: z
+      .string()
+      .max(100)
+      .regex(/^[A-Za-z0-9 ._:@/()-]+$/),
+    scopes: z.array(ScopeSchema).max(20),
     status: z.enum(['active', 'revoked', 'expired']),
     createdAt: timestamp,
     createdBy: z.string().max(255),
