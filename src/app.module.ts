@@ -8,6 +8,7 @@ import { HealthModule } from './health/health.module';
 import { ItemsModule } from './items/items.module';
 import { LoggingModule } from './logging/logging.module';
 import { SecurityModule } from './security/security.module';
+import { ShutdownModule } from './shutdown/shutdown.module';
 import { ThrottlingModule } from './throttling/throttling.module';
 
 export interface AppModuleOptions {
@@ -23,6 +24,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggingModule.forRoot(options.logDestination),
+        ShutdownModule,
         SecurityModule,
         // Before AuthModule: its APP_GUARD must be the first global guard (rate limit, then auth).
         ThrottlingModule,

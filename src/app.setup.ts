@@ -4,6 +4,7 @@ import { Logger } from 'nestjs-pino';
 import { AppConfig } from './config/app-config';
 import { OpenApiDocument } from './openapi/openapi-document';
 import { RequestContextMiddleware } from './security/request-context.middleware';
+import { ConnectionDrain } from './shutdown/connection-drain';
 
 /**
  * What production and the e2e tests both apply to the app, in pipeline order. The app must be
@@ -17,6 +18,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   // Security: X-Forwarded-For is client-controlled; it is believed only for the configured
   // number of proxy hops (TRUST_PROXY_HOPS), so the rate limiter keys on the real client address.
   app.set('trust proxy', config.trustProxyHops > 0 ? config.trustProxyHops : false);
+  app.use(app.get(ConnectionDrain).handle);
   app.use(RequestContextMiddleware.handle);
   app.use(
     helmet({
@@ -38,5 +40,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
     });
   }
   if (config.docsEnabled) OpenApiDocument.mount(app);
-  app.enableShutdownHooks();
+  // SIGTERM/SIGINT: stop accepting, drain in-flight requests (ConnectionDrain), close the pool
+  // and Redis, then exit 0 — an orderly stop, not a death by signal (exit 143).
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
 }

@@ -13,6 +13,7 @@ import { ConfigModule } from '../src/config/config.module';
 import { ItemsModule } from '../src/items/items.module';
 import { LoggingModule } from '../src/logging/logging.module';
 import { SecurityModule } from '../src/security/security.module';
+import { ShutdownModule } from '../src/shutdown/shutdown.module';
 import { ThrottlingModule } from '../src/throttling/throttling.module';
 import { logCapture } from './support/log-capture';
 import { startTestApp, TestApp } from './support/test-app';
@@ -122,6 +123,7 @@ describe('ThrottlingModule order', () => {
       imports: [
         ConfigModule.forRoot(config),
         LoggingModule.forRoot(logCapture),
+        ShutdownModule,
         SecurityModule,
         ...(limiterFirst ? [ThrottlingModule, auth] : [auth, ThrottlingModule]),
         ItemsModule,

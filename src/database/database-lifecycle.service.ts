@@ -1,4 +1,4 @@
-import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Migrator } from 'kysely/migration';
 import { Database } from './database';
 import { MigrationList } from './migration-list';
@@ -6,6 +6,8 @@ import { MigrationList } from './migration-list';
 /** Applies pending migrations at start and closes the pool at shutdown. */
 @Injectable()
 export class DatabaseLifecycleService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(DatabaseLifecycleService.name);
+
   constructor(private readonly db: Database) {}
 
   async onModuleInit(): Promise<void> {
@@ -20,5 +22,6 @@ export class DatabaseLifecycleService implements OnModuleInit, OnApplicationShut
 
   async onApplicationShutdown(): Promise<void> {
     await this.db.destroy();
+    this.logger.log('database pool closed');
   }
 }

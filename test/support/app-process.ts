@@ -1,0 +1,106 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+
+const MAIN = join(__dirname, '..', '..', 'dist', 'main.js');
+
+/** A loopback port nothing listens on right now (bound, then released). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+const sleep = (ms: number) =>
+  new Promise<void>((resolve) => {
+    setTimeout(resolve, ms);
+  });
+
+/**
+ * The built app (`dist/main.js`, as `npm start` and the container run it) as a child process on
+ * a loopback port, with exactly the environment the test gives (no `.env`, nothing inherited but
+ * PATH). Its stdout is the JSON log; stderr is kept to show that nothing was printed there.
+ */
+export class AppProcess {
+  readonly url: string;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private readonly child: ChildProcess;
+  private stdout = '';
+  private stderr = '';
+
+  private constructor(
+    readonly port: number,
+    env: Record<string, string>,
+  ) {
+    this.url = `http://127.0.0.1:${port}`;
+    this.child = spawn(process.execPath, [MAIN], {
+      env: { PATH: process.env.PATH ?? '', ...env, HOST: '127.0.0.1', PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout?.on('data', (c: Buffer) => (this.stdout += c.toString('utf8')));
+    this.child.stderr?.on('data', (c: Buffer) => (this.stderr += c.toString('utf8')));
+    this.exited = once(this.child, 'exit').then(([code, signal]) => ({
+      code: code as number | null,
+      signal: signal as NodeJS.Signals | null,
+    }));
+  }
+
+  /** Starts the app and waits (bounded) until `/health/ready` answers 200. */
+  static async start(env: Record<string, string>): Promise<AppProcess> {
+    const app = new AppProcess(await freePort(), env);
+    for (let i = 0; i < 200 && app.running(); i++) {
+      try {
+        const res = await fetch(`${app.url}/health/ready`);
+        if (res.status === 200) return app;
+      } catch {
+        // not listening yet
+      }
+      await sleep(100);
+    }
+    app.kill();
+    throw new Error(`the app did not become ready:\n${app.stderr}\n${app.stdout.slice(-2000)}`);
+  }
+
+  running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
+  kill(): void {
+    if (this.running()) this.child.kill('SIGKILL');
+  }
+
+  logText(): string {
+    return this.stdout;
+  }
+
+  errText(): string {
+    return this.stderr;
+  }
+
+  /** The JSON log lines; a line that is not JSON fails the test (the log is JSON only). */
+  logLines(): Record<string, unknown>[] {
+    return this.stdout
+      .split('\n')
+      .filter((l) => l.length > 0)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  }
+
+  /** Waits (bounded) until a log line with this message appears. */
+  async waitForLog(msg: string, timeoutMs = 10_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (!this.logLines().some((l) => l.msg === msg)) {
+      if (Date.now() > until) throw new Error(`no log line "${msg}"`);
+      await sleep(20);
+    }
+  }
+}
