@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { AppConfig } from '../config/app-config';
 import { Redactor } from '../security/redactor';
 import { ApiKeyFormat } from './api-key-format';
@@ -104,6 +106,20 @@ describe('ApiKeyFormat', () => {
       expect(() => ApiKeyFormat.parse(input)).not.toThrow();
       expect(ApiKeyFormat.parse(input).valid).toBe(false);
     }
+  });
+
+  it('when the gitleaks rule in docs/key-scanning.md scans text, it finds every key and nothing shorter', () => {
+    const doc = readFileSync(join(__dirname, '../../docs/key-scanning.md'), 'utf8');
+    const source = /^regex = '''(.+)'''$/m.exec(doc)?.[1];
+    expect(source).toBeDefined();
+    const rule = new RegExp(source ?? '$^', 'g');
+    for (const environment of ['live', 'test'] as const) {
+      const { key } = ApiKeyFormat.generate(environment);
+      expect(`config: "${key}",`.match(rule)).toEqual([key]);
+      expect(key.slice(0, -1).match(rule)).toBeNull();
+      expect(`x${key}`.match(rule)).toBeNull();
+    }
+    expect('lp_prod_AAAAAAAAAAAA_'.padEnd(ApiKeyFormat.LENGTH, 'a').match(rule)).toBeNull();
   });
 
   it('when a key appears in text, the redaction core masks all of it', () => {
