@@ -74,7 +74,8 @@ export class ApiKeyVerifier implements OnApplicationBootstrap, BeforeApplication
    * its result, so a revoke racing with a verification cannot leave a stale "valid" behind.
    */
   private generation = 0;
-  private pendingLastUse = new Map<string, string>();
+  /** Public id -> epoch ms of its latest use; turned into ISO text only when flushed. */
+  private pendingLastUse = new Map<string, number>();
   private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -103,7 +104,7 @@ export class ApiKeyVerifier implements OnApplicationBootstrap, BeforeApplication
     if (entry.expiresAt !== null && entry.expiresAt <= Date.now()) {
       return { ok: false, reason: 'expired', publicId };
     }
-    this.pendingLastUse.set(publicId, new Date().toISOString());
+    this.pendingLastUse.set(publicId, Date.now());
     return { ok: true, publicId, scopes: entry.scopes };
   }
 
@@ -119,9 +120,21 @@ export class ApiKeyVerifier implements OnApplicationBootstrap, BeforeApplication
     }
   }
 
+  /**
+   * Drops every cached result. The revocation fan-out calls it when its Redis connection comes
+   * back: invalidations published meanwhile were lost, so nothing cached can be trusted.
+   */
+  invalidateAll(): void {
+    this.generation++;
+    this.cache.clear();
+  }
+
   /** Writes the batched last-use times. Runs on a timer and at shutdown; tests call it too. */
   async flushLastUse(): Promise<void> {
-    const batch = this.pendingLastUse;
+    const batch = new Map<string, string>();
+    for (const [publicId, at] of this.pendingLastUse) {
+      batch.set(publicId, new Date(at).toISOString());
+    }
     this.pendingLastUse = new Map();
     try {
       await this.repository.recordLastUse(batch);
