@@ -133,6 +133,18 @@ describe('ApiKeyVerifier', () => {
     expect(await s.verifier.verify(key)).toMatchObject({ ok: false, reason: 'revoked' });
   });
 
+  it('when the whole cache is invalidated, every key is read from the database again', async () => {
+    const a = await create();
+    const b = await create();
+    await s.verifier.verify(a.key);
+    await s.verifier.verify(b.key);
+    const find = jest.spyOn(s.repository, 'find');
+    s.verifier.invalidateAll();
+    await s.verifier.verify(a.key);
+    await s.verifier.verify(b.key);
+    expect(find).toHaveBeenCalledTimes(2);
+  });
+
   it('when an invalidation lands while a lookup is in flight, the stale result is not cached', async () => {
     const { key, id } = await create();
     const find = jest.spyOn(s.repository, 'find');

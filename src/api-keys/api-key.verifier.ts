@@ -129,6 +129,12 @@ export class ApiKeyVerifier implements OnApplicationBootstrap, BeforeApplication
     this.cache.clear();
   }
 
+  /** Drops every cached result: for a fan-out subscriber that may have missed invalidations. */
+  invalidateAll(): void {
+    this.generation++;
+    this.cache.clear();
+  }
+
   /** Writes the batched last-use times. Runs on a timer and at shutdown; tests call it too. */
   async flushLastUse(): Promise<void> {
     const batch = new Map<string, string>();
