@@ -2,10 +2,10 @@ import { Controller, Get } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { RouteAuditService } from '../src/auth/route-audit.service';
-import { AuthModule } from '../src/auth/auth.module';
+import { AppModule } from '../src/app.module';
 import { ApiKeyAuth, JwtAuth, Public } from '../src/auth/route-security.decorator';
 import { AppConfig } from '../src/config/app-config';
-import { ConfigModule } from '../src/config/config.module';
+import { logCapture } from './support/log-capture';
 import { startTestApp, TestApp } from './support/test-app';
 import { TokenFactory } from './support/tokens';
 
@@ -52,19 +52,12 @@ describe('RouteAuditService', () => {
         return [];
       }
     }
-    const config = AppConfig.fromEnv({
-      NODE_ENV: 'test',
-      DATABASE_URL: ':memory:',
-      ...tokens.env(),
-    });
-    const moduleRef = await Test.createTestingModule({
-      imports: [ConfigModule.forRoot(config), AuthModule.forRoot(config)],
-      controllers: [ForgottenController],
-    }).compile();
-    const nest = moduleRef.createNestApplication({ logger: false });
-    await expect(nest.init()).rejects.toThrow('ForgottenController.list (GET /forgotten)');
+    await expect(initWith(ForgottenController)).rejects.toThrow(
+      'ForgottenController.list (GET /forgotten): no declaration',
+    );
   });
 
+  /** The whole app plus one extra controller, initialised (the audit runs) but not listening. */
   async function initWith(controller: new (...args: never[]) => unknown): Promise<void> {
     const config = AppConfig.fromEnv({
       NODE_ENV: 'test',
@@ -72,12 +65,15 @@ describe('RouteAuditService', () => {
       ...tokens.env(),
     });
     const moduleRef = await Test.createTestingModule({
-      imports: [ConfigModule.forRoot(config), AuthModule.forRoot(config)],
+      imports: [AppModule.forRoot(config, { logDestination: logCapture })],
       controllers: [controller],
     }).compile();
-    const nest = moduleRef.createNestApplication({ logger: false });
-    await nest.init();
-    await nest.close();
+    const nest = moduleRef.createNestApplication({ logger: false, bodyParser: false });
+    try {
+      await nest.init();
+    } finally {
+      await nest.close();
+    }
   }
 
   it('when a handler declares a JWT and an API key, the app refuses to start and names it', async () => {
