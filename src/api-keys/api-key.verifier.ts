@@ -120,15 +120,6 @@ export class ApiKeyVerifier implements OnApplicationBootstrap, BeforeApplication
     }
   }
 
-  /**
-   * Drops every cached result. The revocation fan-out calls it when its Redis connection comes
-   * back: invalidations published meanwhile were lost, so nothing cached can be trusted.
-   */
-  invalidateAll(): void {
-    this.generation++;
-    this.cache.clear();
-  }
-
   /** Drops every cached result: for a fan-out subscriber that may have missed invalidations. */
   invalidateAll(): void {
     this.generation++;
