@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Database } from '../database/database';
 import type { ItemsTable } from '../database/database-schema';
 import { DownstreamClient } from '../outbound/downstream.client';
+import { ITEMS_PAGE_LIMIT } from './item.schema';
 import type { CreateItem, Item } from './item.schema';
 import { InventoryRecordSchema } from './stock-level.schema';
 import type { StockLevel } from './stock-level.schema';
@@ -19,7 +20,7 @@ export class ItemsService {
       .selectFrom('items')
       .selectAll()
       .orderBy('created_at')
-      .limit(100)
+      .limit(ITEMS_PAGE_LIMIT)
       .execute();
     return rows.map((row) => ItemsService.toItem(row));
   }
@@ -58,6 +59,15 @@ export class ItemsService {
       schema: InventoryRecordSchema,
     });
     return { itemId: id, available: record.available };
+  }
+
+  async setStock(id: string, stock: number): Promise<Item | undefined> {
+    const result = await this.db
+      .updateTable('items')
+      .set({ stock })
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n ? this.find(id) : undefined;
   }
 
   private static toItem(row: ItemsTable): Item {

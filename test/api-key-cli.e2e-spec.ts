@@ -1,0 +1,178 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import request from 'supertest';
+import { ApiKeyFormat } from '../src/api-keys/api-key-format';
+import { startTestApp, TestApp } from './support/test-app';
+import { TokenFactory } from './support/tokens';
+
+const ROOT = join(__dirname, '..');
+const CLI = join(ROOT, 'src/api-keys/api-key.cli.ts');
+const REGISTER = join(ROOT, 'scripts/swc-register.mts');
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * The key CLI as a user runs it: a separate process, against a SQLite file, sharing it with a
+ * running app. It starts from the TypeScript sources (scripts/swc-register.mts), so the test
+ * needs no build.
+ */
+describe('api-key CLI', () => {
+  const tokens = new TokenFactory();
+  const dir = mkdtempSync(join(tmpdir(), 'lp-cli-'));
+  const env = {
+    NODE_ENV: 'test',
+    DATABASE_URL: join(dir, 'keys.sqlite'),
+    API_KEY_PEPPER: randomBytes(32).toString('base64url'),
+    ...tokens.env(),
+  };
+  const printed: string[] = [];
+  const outputs: string[] = [];
+  let app: TestApp;
+  let itemId: string;
+
+  jest.setTimeout(60_000);
+
+  function cli(...args: string[]): Promise<Run> {
+    return new Promise((resolve) => {
+      execFile(
+        process.execPath,
+        ['--import', REGISTER, CLI, ...args],
+        { cwd: dir, env: { PATH: process.env.PATH, ...env }, timeout: 30_000 },
+        (error, stdout, stderr) => {
+          const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+          outputs.push(stderr);
+          resolve({ code, stdout, stderr });
+        },
+      );
+    });
+  }
+
+  async function create(...extra: string[]): Promise<{ key: string; id: string; run: Run }> {
+    const run = await cli('create', '--name', 'ci', '--scope', 'stock:write', ...extra);
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
+    const key = run.stdout.trimEnd();
+    printed.push(key);
+    const parsed = ApiKeyFormat.parse(key);
+    if (!parsed.valid) throw new Error('create did not print a key');
+    return { key, id: parsed.publicId, run };
+  }
+
+  const putStock = (key: string) =>
+    request(app.url).put(`/items/${itemId}/stock`).set('X-API-Key', key).send({ stock: 9 });
+
+  beforeAll(async () => {
+    app = await startTestApp(env);
+    const res = await request(app.url)
+      .post('/items')
+      .set('Authorization', `Bearer ${tokens.rs256()}`)
+      .send({ name: 'crate' });
+    itemId = (res.body as { id: string }).id;
+  });
+  afterAll(async () => {
+    await app.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('when create succeeds, stdout is the key alone on one line and the app accepts it', async () => {
+    const { key, id, run } = await create('--expires', '90d');
+    expect(run.stdout).toBe(`${key}\n`);
+    expect(run.stderr).toContain(id);
+    expect(run.stderr).toContain('not shown again');
+    expect((await putStock(key)).status).toBe(200);
+  });
+
+  it('when keys are listed, stdout shows metadata and never a key or a digest', async () => {
+    const { id } = await create();
+    const run = await cli('list');
+    expect(run.code).toBe(0);
+    outputs.push(run.stdout);
+    expect(run.stdout.split('\n')[0]).toBe('id\tstatus\tname\tscopes\texpires\tlast used');
+    expect(run.stdout).toMatch(new RegExp(`^${id}\tactive\tci\tstock:write\t`, 'm'));
+    const sqlite = new DatabaseSync(env.DATABASE_URL, { readOnly: true });
+    const digests = sqlite.prepare('select digest from api_keys').all() as { digest: string }[];
+    sqlite.close();
+    expect(digests.length).toBeGreaterThan(0);
+    for (const { digest } of digests) expect(run.stdout).not.toContain(digest);
+  });
+
+  it('when a key is revoked with the CLI, the app refuses it', async () => {
+    const { key, id } = await create();
+    const run = await cli('revoke', id);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(`Revoked ${id}`);
+    expect((await putStock(key)).status).toBe(401);
+  });
+
+  it('when a key is rotated with the CLI, the new key is printed and both work during the overlap', async () => {
+    const { key, id } = await create();
+    const run = await cli('rotate', id, '--overlap', '1h');
+    expect(run.code).toBe(0);
+    const successor = run.stdout.trimEnd();
+    printed.push(successor);
+    expect(run.stdout).toBe(`${successor}\n`);
+    expect(ApiKeyFormat.parse(successor).valid).toBe(true);
+    expect(successor).not.toBe(key);
+    expect(run.stderr).toContain(`Rotated ${id}`);
+    expect((await putStock(key)).status).toBe(200);
+    expect((await putStock(successor)).status).toBe(200);
+    const again = await cli('rotate', id);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('rotated already');
+    expect(again.stdout).toBe('');
+  });
+
+  // Concurrent: each case is its own process and none touches the database.
+  it.concurrent.each([
+    ['no command', [], 'no command'],
+    ['an unknown command', ['mint'], 'unknown command'],
+    ['an unknown option', ['list', '--all'], 'unknown option'],
+    ['create without a name', ['create', '--scope', 'stock:write'], '--name: required'],
+    ['create without a scope', ['create', '--name', 'ci'], '--scope: invalid'],
+    ['a bad scope', ['create', '--name', 'ci', '--scope', 'Stock Write'], '--scope: invalid'],
+    ['a bad duration', ['create', '--name', 'ci', '--scope', 'a', '--expires', '90'], '--expires'],
+    ['an option of another command', ['revoke', 'AAAAAAAAAAAA', '--name', 'x'], '--name'],
+    ['revoke without an id', ['revoke'], 'exactly one key id'],
+    ['a malformed id', ['revoke', 'x'], '12 letters and digits'],
+  ])(
+    'when given %s, it exits 2 with usage on stderr and nothing on stdout',
+    async (_n, args, says) => {
+      const run = await cli(...args);
+      expect(run.code).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toContain(says);
+      expect(run.stderr).toContain('usage: npm run api-key');
+    },
+  );
+
+  it('when a key is pasted where a name goes, exit 2 and the value is not echoed', async () => {
+    const { key } = ApiKeyFormat.generate('test');
+    const run = await cli('create', '--name', key, '--scope', 'a');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--name: invalid');
+    expect(run.stderr).not.toContain(key);
+  });
+
+  it('when the id is well-formed but unknown, exit 1 with a clear message', async () => {
+    const run = await cli('revoke', 'AAAAAAAAAAAA');
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('No API key has this id.');
+  });
+
+  it('when everything above has run, no key printed on stdout appeared on stderr or in list output', () => {
+    expect(printed.length).toBeGreaterThan(3);
+    const text = outputs.join('\n');
+    for (const key of printed) {
+      expect(text.includes(key)).toBe(false);
+      expect(text.includes(key.slice(21, 53))).toBe(false);
+    }
+  });
+});
