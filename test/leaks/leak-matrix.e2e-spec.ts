@@ -28,6 +28,8 @@ describe('Leak matrix', () => {
     res.end(turn === 0 ? '{"available":7}' : JSON.stringify({ echo: req.rawHeaders }));
   });
   let itemId = '';
+  let apiKey = '';
+  let revokedKey = '';
   const jwtSecret = scanner.canary('JWT_SECRET') + scanner.canary('JWT_SECRET#2');
   const pepper = scanner.canary('API_KEY_PEPPER') + scanner.canary('API_KEY_PEPPER#2');
   const downstreamKey = scanner.canary('DOWNSTREAM_API_KEY');
@@ -35,6 +37,7 @@ describe('Leak matrix', () => {
   let app: TestApp;
   let requests = 0;
   const vectors = new Set<string>();
+  const succeeded = new Set<string>();
 
   const now = (): number => Math.floor(Date.now() / 1000);
   const validToken = (): string => {
@@ -75,6 +78,14 @@ describe('Leak matrix', () => {
       body: JSON.stringify({ name: 'matrix item', stock: 1 }),
     });
     itemId = (JSON.parse(created.body) as { id: string }).id;
+    apiKey = await createKey();
+    revokedKey = await createKey();
+    const revokedId = revokedKey.split('_')[2];
+    await rawRequest(app.url, {
+      method: 'POST',
+      path: `/api-keys/${revokedId}/revoke`,
+      headers: { authorization: `Bearer ${validToken()}` },
+    });
     logCapture.clear();
   });
 
@@ -84,10 +95,27 @@ describe('Leak matrix', () => {
     await downstream.stop();
   });
 
+  /**
+   * A real key through the admin API. Its public id is meant to be logged; the secret part
+   * after it is what must never appear, so that part is the canary.
+   */
+  async function createKey(): Promise<string> {
+    const res = await rawRequest(app.url, {
+      method: 'POST',
+      path: '/api-keys',
+      headers: { authorization: `Bearer ${validToken()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'matrix', scopes: ['stock:write', 'items:read'] }),
+    });
+    const { key } = JSON.parse(res.body) as { key: string };
+    scanner.register('api-key-secret', key.split('_').slice(3).join('_'));
+    return key;
+  }
+
   async function send(vector: string, req: RawRequest): Promise<void> {
     vectors.add(vector);
     requests++;
     const res = await rawRequest(app.url, req);
+    if (res.status >= 200 && res.status < 300) succeeded.add(vector);
     const where = `${vector}: ${req.method} ${req.path.slice(0, 80)} -> ${res.status}`;
     scanner.scan('status line', res.statusLine, where);
     scanner.scan('response headers', res.headerText, where);
@@ -122,6 +150,12 @@ describe('Leak matrix', () => {
       ['x-api-key', base({ 'x-api-key': c('x-api-key') })],
       ['x-api-key-shaped', base({ 'x-api-key': `lp_live_${c('key-id')}_${c('key-secret')}` })],
       ['cookie', base({ cookie: `session=${c('cookie')}; other=${c('cookie2')}` })],
+      ['api-key-valid', base({ 'x-api-key': apiKey })],
+      ['api-key-revoked', base({ 'x-api-key': revokedKey })],
+      ['api-key-valid+body', base({ 'x-api-key': apiKey }, withBody ? '{"stock":5}' : undefined)],
+      ['api-key-valid+cookie', base({ 'x-api-key': apiKey, cookie: `session=${c('cookie+key')}` })],
+      ['api-key-in-query', { ...base(), path: `${path}?api_key=${apiKey}` }],
+      ['api-key-and-jwt', base({ 'x-api-key': apiKey, authorization: `Bearer ${validToken()}` })],
       // The same credentials riding along with a valid token: they reach the handler (and the
       // outbound client), so they prove the scrub and the outbound header allowlist.
       [
@@ -269,8 +303,12 @@ describe('Leak matrix', () => {
     expect(requests).toBeGreaterThan(200);
     // The outbound path really ran, once for each kind of downstream answer (200, 500, 401).
     expect(downstreamCalls).toBeGreaterThanOrEqual(3);
+    // Authenticated code really ran, for people and for machines.
+    expect([...succeeded]).toEqual(
+      expect.arrayContaining(['bearer-valid', 'query+valid-jwt', 'api-key-valid+body']),
+    );
     expect(scanner.leaks).toEqual([]);
-  });
+  }, 120_000);
 
   it('when the log is read line by line, every line is one JSON object (no forged lines)', () => {
     const lines = logCapture
