@@ -13,6 +13,7 @@ async function bootstrap(): Promise<void> {
   let config: AppConfig;
   try {
     config = AppConfig.fromEnv(process.env);
+    AppConfig.scrubEnvironment(process.env);
   } catch (error) {
     // Security: names and rules only; ConfigError never holds a value.
     process.stderr.write(

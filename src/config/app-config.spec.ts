@@ -135,6 +135,21 @@ describe('AppConfig', () => {
   });
 });
 
+describe('AppConfig.scrubEnvironment', () => {
+  it('when the config is loaded, secret variables and their _FILE paths leave the environment', () => {
+    const env: NodeJS.ProcessEnv = {
+      JWT_SECRET: strong(),
+      API_KEY_PEPPER_FILE: '/run/secrets/pepper',
+      DATABASE_URL: 'postgres://app:pw@db/app',
+      REDIS_URL: 'redis://:pw@cache:6379',
+      DOWNSTREAM_API_KEY: 'k',
+      PORT: '3000',
+    };
+    AppConfig.scrubEnvironment(env);
+    expect(env).toEqual({ PORT: '3000' });
+  });
+});
+
 describe('Secret', () => {
   it('when turned into text by accident, it prints [REDACTED]; reveal() gives the value', () => {
     const secret = new Secret('the-raw-value');

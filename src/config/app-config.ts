@@ -206,6 +206,19 @@ export class AppConfig {
     );
   }
 
+  /**
+   * Removes every secret-bearing variable from the environment once the config holds it.
+   * Security: a handler, a dependency or a child process that reads or dumps `process.env`
+   * (an error reporter, a debug endpoint, a tool-using LLM fed a crafted prompt) finds no
+   * secret there; the values live only in Secret objects.
+   */
+  static scrubEnvironment(env: NodeJS.ProcessEnv): void {
+    for (const name of [...SECRET_VARIABLES, 'DATABASE_URL', 'REDIS_URL']) {
+      Reflect.deleteProperty(env, name);
+      Reflect.deleteProperty(env, `${name}_FILE`);
+    }
+  }
+
   /** NAME or NAME_FILE (Docker and Kubernetes secrets), never both. */
   private static readSecrets(
     raw: RawEnv,
