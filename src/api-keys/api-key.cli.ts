@@ -7,6 +7,8 @@ import { AppConfig } from '../config/app-config';
 import { ConfigError } from '../config/config-error';
 import { DatabaseFactory } from '../database/database.factory';
 import { MigrationList } from '../database/migration-list';
+import { RedisConnection } from '../redis/redis-connection';
+import { ApiKeyRevocationFanout } from './api-key-revocation.fanout';
 import { ApiKeyStateError } from './api-key-state.error';
 import { ApiKeyHasher } from './api-key.hasher';
 import { ApiKeyRepository } from './api-key.repository';
@@ -89,14 +91,17 @@ async function main(argv: string[]): Promise<number> {
     if (error) throw new Error('migration');
     const repository = new ApiKeyRepository(db);
     const hasher = new ApiKeyHasher(config);
-    await run(
-      new ApiKeysService(
-        repository,
-        hasher,
-        new ApiKeyVerifier(repository, hasher, config),
-        config,
-      ),
-    );
+    const verifier = new ApiKeyVerifier(repository, hasher, config);
+    // With REDIS_URL, a revoke or rotate made here reaches the running instances' caches at
+    // once (ApiKeyRevocationFanout); without it, within their cache TTL.
+    const redis = new RedisConnection(config);
+    await redis.onModuleInit();
+    try {
+      const fanout = new ApiKeyRevocationFanout(redis, verifier);
+      await run(new ApiKeysService(repository, hasher, verifier, config, fanout));
+    } finally {
+      await redis.onApplicationShutdown();
+    }
     return 0;
   } catch (error) {
     if (error instanceof ApiKeyStateError) {

@@ -1,7 +1,8 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import type { ApiKeysTable } from '../database/database-schema';
 import { ApiKeyFormat } from './api-key-format';
+import { ApiKeyRevocationFanout } from './api-key-revocation.fanout';
 import { ApiKeyStateError } from './api-key-state.error';
 import { ApiKeyHasher } from './api-key.hasher';
 import { ApiKeyRepository } from './api-key.repository';
@@ -32,6 +33,8 @@ export class ApiKeysService {
     private readonly hasher: ApiKeyHasher,
     private readonly verifier: ApiKeyVerifier,
     private readonly config: AppConfig,
+    /** Absent outside the Nest app (the CLI): other instances then rely on the cache TTL. */
+    @Optional() private readonly fanout?: ApiKeyRevocationFanout,
   ) {}
 
   async create(input: CreateApiKey, actor: string): Promise<CreatedApiKey> {
@@ -53,12 +56,16 @@ export class ApiKeysService {
     return this.metadata(await this.require(publicId), new Date());
   }
 
-  /** Idempotent; effective at once in this process (the cached results are dropped). */
+  /**
+   * Idempotent; effective at once in this process (the cached results are dropped) and, through
+   * the Redis fan-out, in every other instance.
+   */
   async revoke(publicId: string, actor: string): Promise<ApiKeyMetadata> {
     await this.require(publicId);
     const now = new Date();
     const revoked = await this.repository.revoke(publicId, now.toISOString());
     this.verifier.invalidateByPublicId(publicId);
+    await this.fanout?.announce(publicId);
     const row = await this.require(publicId);
     if (revoked) this.audit('api_key_revoked', row, actor);
     return this.metadata(row, now);
@@ -102,6 +109,7 @@ export class ApiKeysService {
       throw error;
     }
     this.verifier.invalidateByPublicId(publicId);
+    await this.fanout?.announce(publicId);
     this.audit('api_key_rotated', row, actor);
     return {
       ...this.metadata(row, now),

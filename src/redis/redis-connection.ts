@@ -1,6 +1,5 @@
-import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Redis, RedisOptions } from 'ioredis';
-import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { AppConfig } from '../config/app-config';
 
 export type RedisState = 'off' | 'connecting' | 'up' | 'down';
@@ -33,11 +32,10 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   private current: RedisState;
   private skipUntil = 0;
   private closing = false;
+  /** Nest's logger (pino once the app is up): no injection, so any module can import Redis. */
+  private readonly logger = new Logger(RedisConnection.name);
 
-  constructor(
-    config: AppConfig,
-    @InjectPinoLogger('RedisConnection') private readonly logger: PinoLogger,
-  ) {
+  constructor(config: AppConfig) {
     this.prefix = config.redisKeyPrefix;
     const url = config.redisUrl?.reveal();
     this.current = url ? 'connecting' : 'off';
@@ -58,7 +56,7 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   /** A caller's command failed (timeout, lost connection): skip Redis briefly. */
   reportFailure(error: unknown): void {
     this.skipUntil = Date.now() + BACKOFF_MS;
-    this.logger.warn({ code: RedisConnection.codeOf(error) }, 'redis command failed');
+    this.logger.warn({ msg: 'redis command failed', code: RedisConnection.codeOf(error) });
   }
 
   key(...parts: string[]): string {
@@ -100,7 +98,7 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
       set = new Set();
       this.handlers.set(name, set);
       this.subscriber.subscribe(name).catch((error: unknown) => {
-        this.logger.warn({ code: RedisConnection.codeOf(error) }, 'redis subscribe failed');
+        this.logger.warn({ msg: 'redis subscribe failed', code: RedisConnection.codeOf(error) });
       });
     }
     set.add(onMessage);
@@ -126,7 +124,7 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
         client.disconnect();
       }),
     );
-    if (clients.length > 0) this.logger.info('redis connections closed');
+    if (clients.length > 0) this.logger.log('redis connections closed');
   }
 
   private watch(client: Redis, role: 'commands' | 'subscriber'): void {
@@ -142,7 +140,7 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
       if (role === 'commands') {
         this.skipUntil = 0;
         if (this.current !== 'up')
-          this.logger.info('redis connected: limits and revocations shared');
+          this.logger.log('redis connected: limits and revocations shared');
         this.current = 'up';
       } else if (lost) {
         for (const resync of this.resyncHandlers) resync();
@@ -154,10 +152,10 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   private markDown(error: unknown): void {
     if (this.closing || this.current === 'down') return;
     this.current = 'down';
-    this.logger.warn(
-      { code: error === undefined ? undefined : RedisConnection.codeOf(error) },
-      'redis unavailable: rate limits are per instance and revocations reach other instances when their cache expires',
-    );
+    this.logger.warn({
+      msg: 'redis unavailable: rate limits are per instance and revocations reach other instances when their cache expires',
+      code: error === undefined ? undefined : RedisConnection.codeOf(error),
+    });
   }
 
   private static options(subscriber: boolean): RedisOptions {
