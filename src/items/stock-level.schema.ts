@@ -10,6 +10,10 @@ export const InventoryRecordSchema = z.object({
 });
 
 export const StockLevelSchema = z
-  .object({ itemId: z.uuid(), available: z.number().int().min(0) })
+  .strictObject({
+    itemId: z.uuid().max(36),
+    // int64: the downstream may report up to MAX_SAFE_INTEGER (OWASP API4 integer bounds).
+    available: z.int().min(0).max(Number.MAX_SAFE_INTEGER).meta({ format: 'int64' }),
+  })
   .meta({ id: 'StockLevel' });
 export type StockLevel = z.infer<typeof StockLevelSchema>;
