@@ -1,0 +1,232 @@
+import { join } from 'node:path';
+import { BenchFixture, type JwtVariant } from './bench-fixture';
+import type { ServerSpec } from './server-process';
+
+export type ServerKey =
+  | 'baseline'
+  | 'typical'
+  | 'raw'
+  | 'leakproof-rs256'
+  | 'leakproof-es256'
+  | 'leakproof-hs256'
+  | 'compare-rs256'
+  | 'compare-es256'
+  | 'compare-hs256'
+  | 'typical-pino-only'
+  | 'typical-passport-pem'
+  | 'typical-passport-keyobject'
+  | 'typical-guard-keyobject';
+
+export interface Scenario {
+  id: string;
+  label: string;
+  server: ServerKey;
+  /** `{itemId}` and `{apiKey}` are filled in per server once the fleet has seeded it. */
+  path: string;
+  method?: 'GET' | 'PUT';
+  body?: string;
+  headers?: Record<string, string>;
+  authorizationPerRequest?: () => string;
+  /** The only status this scenario may answer; the smoke run fails on anything else. */
+  expectStatus: number;
+}
+
+/**
+ * The scenarios of issue #8, in the order each round runs them, and how to start each server.
+ * Leakproof runs as shipped (`dist/main.js`, production settings, logging at info); the
+ * comparison apps are compiled from bench/.
+ */
+export class ScenarioCatalog {
+  constructor(
+    private readonly fixture: BenchFixture,
+    private readonly root: string,
+    /** Where the built app is; `--dist` points elsewhere to bench a saved build. */
+    private readonly dist = join(root, 'dist'),
+    /** A second build (`--compare`), run beside the first in the same rounds: before/after. */
+    private readonly compareDist?: string,
+  ) {}
+
+  static isLeakproof(key: ServerKey): key is `${'leakproof' | 'compare'}-${JwtVariant}` {
+    return key.startsWith('leakproof-') || key.startsWith('compare-');
+  }
+
+  static variantOf(key: `${'leakproof' | 'compare'}-${JwtVariant}`): JwtVariant {
+    return key.slice(key.indexOf('-') + 1) as JwtVariant;
+  }
+
+  scenarios(diagnostics: boolean): Scenario[] {
+    const list = this.mainScenarios(diagnostics);
+    if (!this.compareDist) return list;
+    // Each Leakproof scenario runs right after its twin on the compare build.
+    return list.flatMap((s) =>
+      s.server.startsWith('leakproof-')
+        ? [
+            s,
+            {
+              ...s,
+              id: `${s.id}@compare`,
+              label: `${s.label} [compare build]`,
+              server: s.server.replace('leakproof-', 'compare-') as ServerKey,
+            },
+          ]
+        : [s],
+    );
+  }
+
+  private mainScenarios(diagnostics: boolean): Scenario[] {
+    const f = this.fixture;
+    const bearer = (token: string): Record<string, string> => ({
+      authorization: `Bearer ${token}`,
+    });
+    const list: Scenario[] = [
+      {
+        id: 'baseline',
+        label: 'baseline: bare Nest 12 on Express, no security',
+        server: 'baseline',
+        path: '/items',
+        expectStatus: 200,
+      },
+      {
+        id: 'typical',
+        label: 'typical stack: + passport-jwt RS256 (PEM string) + default pino-http',
+        server: 'typical',
+        path: '/items',
+        headers: bearer(f.token('rs256')),
+        expectStatus: 200,
+      },
+      ...(['rs256', 'es256', 'hs256'] as const).map((v) => ({
+        id: `leakproof-jwt-${v}`,
+        label: `Leakproof GET /items, JWT ${v.toUpperCase()}${v === 'rs256' ? ' (dev issuer algorithm)' : ''}`,
+        server: `leakproof-${v}` as const,
+        path: '/items',
+        headers: bearer(f.token(v)),
+        expectStatus: 200,
+      })),
+      {
+        id: 'leakproof-api-key',
+        label: 'Leakproof PUT /items/{id}/stock, API key (machine route, one SQLite UPDATE)',
+        server: 'leakproof-rs256',
+        path: '/items/{itemId}/stock',
+        method: 'PUT',
+        body: JSON.stringify({ stock: 3 }),
+        headers: { 'x-api-key': '{apiKey}', 'content-type': 'application/json' },
+        expectStatus: 200,
+      },
+      {
+        id: 'leakproof-401',
+        label: 'Leakproof 401: forged RS256 token (wrong key), the same each request',
+        server: 'leakproof-rs256',
+        path: '/items',
+        headers: bearer(f.forgedToken()),
+        expectStatus: 401,
+      },
+      {
+        id: 'leakproof-401-unique',
+        label: 'Leakproof 401: a different forged RS256 token each request',
+        server: 'leakproof-rs256',
+        path: '/items',
+        authorizationPerRequest: ScenarioCatalog.uniqueForgeries(f.forgedToken()),
+        expectStatus: 401,
+      },
+      {
+        id: 'leakproof-404',
+        label: 'Leakproof 404: unmapped route, no credentials',
+        server: 'leakproof-rs256',
+        path: '/no-such-route',
+        expectStatus: 404,
+      },
+      {
+        id: 'raw',
+        label: 'raw node:http (ceiling)',
+        server: 'raw',
+        path: '/items',
+        expectStatus: 200,
+      },
+    ];
+    if (!diagnostics) return list;
+    const rs = bearer(f.token('rs256'));
+    return [
+      ...list,
+      {
+        id: 'diag-pino-only',
+        label: 'diagnostic: baseline + default pino-http only',
+        server: 'typical-pino-only',
+        path: '/items',
+        expectStatus: 200,
+      },
+      {
+        id: 'diag-passport-pem',
+        label: 'diagnostic: baseline + passport-jwt RS256, PEM string, no logging',
+        server: 'typical-passport-pem',
+        path: '/items',
+        headers: rs,
+        expectStatus: 200,
+      },
+      {
+        id: 'diag-passport-keyobject',
+        label: 'diagnostic: baseline + passport-jwt RS256, KeyObject, no logging',
+        server: 'typical-passport-keyobject',
+        path: '/items',
+        headers: rs,
+        expectStatus: 200,
+      },
+      {
+        id: 'diag-guard-keyobject',
+        label: 'diagnostic: baseline + plain guard, jsonwebtoken RS256, KeyObject (no passport)',
+        server: 'typical-guard-keyobject',
+        path: '/items',
+        headers: rs,
+        expectStatus: 200,
+      },
+    ];
+  }
+
+  /** The built app a server key runs. */
+  distFor(key: ServerKey): string {
+    return key.startsWith('compare-') && this.compareDist ? this.compareDist : this.dist;
+  }
+
+  serverSpec(key: ServerKey, port: number, body: string, nodeArgs: string[] = []): ServerSpec {
+    const common = { PORT: String(port), NODE_ENV: 'production' };
+    if (ScenarioCatalog.isLeakproof(key)) {
+      const variant = ScenarioCatalog.variantOf(key);
+      return {
+        script: join(this.distFor(key), 'main.js'),
+        env: this.fixture.leakproofEnv(variant, port, key.slice(0, key.indexOf('-'))),
+        readyPath: '/health/live',
+        nodeArgs,
+      };
+    }
+    const compiled = join(this.root, 'bench', '.out', 'js');
+    const app = { env: { ...common, BENCH_BODY: body }, readyPath: '/items', nodeArgs };
+    if (key === 'baseline') return { ...app, script: join(compiled, 'baseline.app.js') };
+    if (key === 'raw') return { ...app, script: join(compiled, 'raw-http.app.js') };
+    return {
+      ...app,
+      script: join(compiled, 'typical-stack.app.js'),
+      env: {
+        ...app.env,
+        BENCH_STACK: key === 'typical' ? 'typical' : key.slice('typical-'.length),
+        BENCH_JWT_PUBLIC_KEY: this.fixture.rsaPublicPem,
+        BENCH_JWT_ISSUER: this.fixture.issuer,
+        BENCH_JWT_AUDIENCE: this.fixture.audience,
+      },
+    };
+  }
+
+  /**
+   * The same forged token with a counter written over the start of its signature: every
+   * request carries a token no cache has seen, so each one costs a full signature check.
+   */
+  private static uniqueForgeries(forged: string): () => string {
+    const cut = forged.lastIndexOf('.') + 1;
+    const head = forged.slice(0, cut);
+    const tail = forged.slice(cut + 11);
+    const counter = Buffer.alloc(8);
+    let n = 0n;
+    return () => {
+      counter.writeBigUInt64BE(n++);
+      return `Bearer ${head}${counter.toString('base64url')}${tail}`;
+    };
+  }
+}
