@@ -126,6 +126,37 @@ describe('AppConfig', () => {
     }
   });
 
+  it('when DATABASE_URL and REDIS_URL come from files, they are read and their passwords are secrets', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lp-urls-'));
+    writeFileSync(join(dir, 'db'), 'postgres://app:db-file-canary@db:5432/app\n');
+    writeFileSync(join(dir, 'redis'), 'redis://:redis-file-canary@redis:6379/0\n');
+    const config = AppConfig.fromEnv({
+      NODE_ENV: 'test',
+      JWT_SECRET: strong(),
+      DATABASE_URL_FILE: join(dir, 'db'),
+      REDIS_URL_FILE: join(dir, 'redis'),
+    });
+    expect(config.databaseUrl.reveal()).toBe('postgres://app:db-file-canary@db:5432/app');
+    expect(config.redisUrl?.reveal()).toBe('redis://:redis-file-canary@redis:6379/0');
+    const secrets = config.secrets().map((s) => s.reveal());
+    expect(secrets).toEqual(expect.arrayContaining(['db-file-canary', 'redis-file-canary']));
+    expect(inspect(config)).not.toContain('canary');
+  });
+
+  it('when REDIS_URL and REDIS_URL_FILE are both set, or the file is missing, it refuses without a value', () => {
+    const both = refusal({
+      NODE_ENV: 'test',
+      JWT_SECRET: strong(),
+      REDIS_URL: 'redis://:both-canary@127.0.0.1:6379',
+      REDIS_URL_FILE: '/nonexistent',
+    });
+    expect(both).toContain('REDIS_URL, REDIS_URL_FILE');
+    expect(both).not.toContain('both-canary');
+    expect(
+      refusal({ NODE_ENV: 'test', JWT_SECRET: strong(), DATABASE_URL_FILE: '/nonexistent/db' }),
+    ).toContain('DATABASE_URL_FILE: the file cannot be read');
+  });
+
   it('when no key source is set outside production, the development issuer is used', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lp-dev-'));
     const config = AppConfig.fromEnv({ NODE_ENV: 'development', DEV_KEYS_DIR: dir });

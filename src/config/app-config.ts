@@ -99,8 +99,9 @@ export class AppConfig {
     return this.secretValues;
   }
 
-  static fromEnv(raw: RawEnv): AppConfig {
+  static fromEnv(input: RawEnv): AppConfig {
     const problems: string[] = [];
+    const raw = AppConfig.readUrlFiles(input, problems);
     const parsed = envSchema.safeParse(raw);
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
@@ -217,6 +218,28 @@ export class AppConfig {
       Reflect.deleteProperty(env, name);
       Reflect.deleteProperty(env, `${name}_FILE`);
     }
+  }
+
+  /**
+   * DATABASE_URL and REDIS_URL can carry a password, so they too accept NAME_FILE (compose and
+   * Kubernetes secrets); the value read takes the variable's place, never both set.
+   */
+  private static readUrlFiles(raw: RawEnv, problems: string[]): RawEnv {
+    const out = { ...raw };
+    for (const name of ['DATABASE_URL', 'REDIS_URL'] as const) {
+      const file = raw[`${name}_FILE`];
+      if (file === undefined) continue;
+      if (raw[name] !== undefined) {
+        problems.push(`${name}, ${name}_FILE: set one of them, not both`);
+        continue;
+      }
+      try {
+        out[name] = readFileSync(file, 'utf8').trim();
+      } catch {
+        problems.push(`${name}_FILE: the file cannot be read`);
+      }
+    }
+    return out;
   }
 
   /** NAME or NAME_FILE (Docker and Kubernetes secrets), never both. */
