@@ -5,11 +5,13 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ApiKeyFormat } from '../src/api-keys/api-key-format';
 import { AppProcess, freePort } from './support/app-process';
 import { ThrowawayDatabase } from './support/test-app';
 import { TokenFactory } from './support/tokens';
 
 const LIMIT = 20;
+const FAILURES = 4;
 
 /**
  * deploy/nginx.conf itself, with only the addresses changed, so what compose runs is what is
@@ -91,6 +93,7 @@ describe('nginx in front of two instances (deploy/nginx.conf)', () => {
       REDIS_KEY_PREFIX: `lp-test-${randomBytes(6).toString('hex')}`,
       RATE_LIMIT_MAX: String(LIMIT),
       TRUST_PROXY_HOPS: '1',
+      API_KEY_FAILURES_PER_MINUTE: String(FAILURES),
     };
     a = await AppProcess.start(env);
     b = await AppProcess.start(env);
@@ -140,6 +143,23 @@ describe('nginx in front of two instances (deploy/nginx.conf)', () => {
     const underscored = await put({ X_API_KEY: key });
     expect(underscored.status).toBe(401);
     expect(underscored.headers.get('www-authenticate')).toBe('ApiKey realm="leakproof"');
+  });
+
+  it('when bad keys are spread over both replicas, one failure allowance covers both', async () => {
+    const put = () =>
+      fetch(`${lb}/items/00000000-0000-4000-8000-000000000000/stock`, {
+        method: 'PUT',
+        headers: {
+          'X-API-Key': ApiKeyFormat.generate('live').key,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ stock: 1 }),
+      });
+    // Round robin: each replica sees about half; per replica they would allow 2 x FAILURES.
+    for (let i = 0; i < FAILURES; i++) expect((await put()).status).toBe(401);
+    const limited = await put();
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
   });
 
   it('when a client forges X-Forwarded-For, the shared limit still counts its real address', async () => {

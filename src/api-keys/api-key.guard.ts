@@ -41,7 +41,7 @@ export class ApiKeyGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<Request & { user?: Principal }>();
     const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
-    const retryAfter = this.limiter.retryAfterSeconds(address);
+    const retryAfter = await this.limiter.retryAfterSeconds(address);
     if (retryAfter !== null) {
       throw new ProblemException(HttpStatus.TOO_MANY_REQUESTS, {
         reason: 'api_key_failures_limited',
@@ -64,7 +64,7 @@ export class ApiKeyGuard implements CanActivate {
     }
     const result = await this.verifier.verify(presented);
     if (!result.ok) {
-      this.limiter.recordFailure(address);
+      await this.limiter.recordFailure(address);
       this.logger.warn({
         event: 'api_key_rejected',
         reason: result.reason,
