@@ -77,15 +77,14 @@ export class CpuProfileSummary {
       const rest = url.slice(nm + '/node_modules/'.length).split('/');
       return rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
     }
-    const dist = url.indexOf('/dist/');
-    if (dist >= 0) return `leakproof ${url.slice(dist + 1)}`;
-    return CpuProfileSummary.shortUrl(url);
+    return `leakproof ${CpuProfileSummary.shortUrl(url)}`;
   }
 
+  /** node_modules paths from the package on; our build output (dist/ or a saved build) as src/. */
   private static shortUrl(url: string): string {
     const nm = url.lastIndexOf('/node_modules/');
     if (nm >= 0) return url.slice(nm + '/node_modules/'.length);
-    const dist = url.indexOf('/dist/');
-    return dist >= 0 ? url.slice(dist + 1) : url.replace(/^file:\/\//, '');
+    const built = /\/(?:dist|\.out\/app-[^/]+)\/(.*)$/.exec(url);
+    return built ? `src/${built[1]}` : url.replace(/^file:\/\//, '');
   }
 }

@@ -4,8 +4,22 @@ import type { Request } from 'express';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { AppConfig, JwtSettings } from '../config/app-config';
 import { JwtKeyResolver } from './jwt-key.resolver';
+import { JwtVerifierHook } from './jwt-verifier.hook';
 import type { Principal } from './principal';
 import { TokenRejectedError } from './token-rejected.error';
+import { VerifiedTokenCache } from './verified-token.cache';
+
+/**
+ * Verified-token cache bounds (VerifiedTokenCache explains each). A minute at most per entry:
+ * long enough that a client's burst costs one signature check, short enough that nothing lives
+ * far from a fresh verification; rejections for five seconds.
+ */
+const TOKEN_CACHE = {
+  maxEntries: 10_000,
+  maxFailures: 1_000,
+  maxTtlMs: 60_000,
+  failureTtlMs: 5_000,
+} as const;
 
 interface AccessTokenClaims {
   sub?: unknown;
@@ -21,6 +35,8 @@ interface AccessTokenClaims {
  * overwrites them with `undefined` when they are only inside `jsonWebTokenOptions`, and the
  * checks silently vanish (checklist P1). The token is read from `Authorization: Bearer` only,
  * never from the query string, a body field or a cookie (P9, RFC 6750 §2.3, DESIGN.md P5).
+ * Verification goes through the verified-token cache (JwtVerifierHook), so a client that repeats
+ * its token pays for one signature check, not one per request.
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
@@ -53,11 +69,19 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       jsonWebTokenOptions: { clockTolerance: config.jwt.clockToleranceSeconds },
     });
     this.settings = config.jwt;
+    JwtVerifierHook.attach(
+      this,
+      new VerifiedTokenCache({
+        ...TOKEN_CACHE,
+        clockToleranceSeconds: config.jwt.clockToleranceSeconds,
+      }),
+    );
   }
 
   /**
    * Checks jsonwebtoken does not make (checklist §3, P8): `exp`, `iat` and `sub` required
-   * (A11), no `iat` in the future (A13), a bounded lifetime (RFC 6750 §5.3).
+   * (A11), no `iat` in the future (A13), a bounded lifetime (RFC 6750 §5.3). They run on every
+   * request, also when the signature verdict came from the verified-token cache.
    */
   validate(claims: AccessTokenClaims): Principal {
     const { sub, iat, exp, scope } = claims;
