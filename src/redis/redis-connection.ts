@@ -98,6 +98,8 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
       set = new Set();
       this.handlers.set(name, set);
       this.subscriber.subscribe(name).catch((error: unknown) => {
+        // A SUBSCRIBE still queued when the app stops is dropped: not worth a warning.
+        if (this.closing) return;
         this.logger.warn({ msg: 'redis subscribe failed', code: RedisConnection.codeOf(error) });
       });
     }
@@ -106,7 +108,10 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
-    if (!this.commands) return;
+    if (!this.commands) {
+      this.logger.log('redis not configured: rate limits and API-key revocations are per instance');
+      return;
+    }
     // Connect before serving, so limits are shared from the first request; but never wait on
     // an unreachable Redis: ioredis keeps retrying in the background.
     await this.commands.connect().catch(() => undefined);
