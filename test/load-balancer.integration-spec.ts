@@ -1,7 +1,15 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,6 +91,8 @@ describe('nginx in front of two instances (deploy/nginx.conf)', () => {
     const redisUrl = process.env.TEST_REDIS_URL;
     if (!adminUrl || !redisUrl) throw new Error('run through npm run test:integration');
     dir = mkdtempSync(join(tmpdir(), 'lp-nginx-'));
+    // nginx workers run as an unprivileged user: they must reach the temp paths inside.
+    chmodSync(dir, 0o755);
     database = await ThrowawayDatabase.create(adminUrl);
     const env = {
       ...tokens.env(),
