@@ -1,0 +1,170 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { RedisConnection } from '../src/redis/redis-connection';
+import { logCapture } from './support/log-capture';
+import { startTestApp, TestApp } from './support/test-app';
+import { TokenFactory } from './support/tokens';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+const sleep = (ms: number) =>
+  new Promise((resolve) => {
+    setTimeout(resolve, ms);
+  });
+
+/** A Redis of this test's own (Debian's redis-server, as .ci/run runs it), to stop and restart. */
+class OwnRedis {
+  private process: ChildProcess | null = null;
+
+  constructor(readonly port: number) {}
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    this.process = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    );
+    for (let i = 0; i < 100; i++) {
+      const socket = connect(this.port, '127.0.0.1');
+      const up = await new Promise<boolean>((resolve) => {
+        socket.once('connect', () => {
+          resolve(true);
+        });
+        socket.once('error', () => {
+          resolve(false);
+        });
+      });
+      socket.destroy();
+      if (up) return;
+      await sleep(50);
+    }
+    throw new Error('redis-server did not start');
+  }
+
+  async stop(): Promise<void> {
+    const p = this.process;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    p.kill('SIGKILL');
+    await once(p, 'exit');
+  }
+}
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (check()) return;
+    await sleep(25);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/**
+ * ApiKeyRevocationFanout across two app instances that share one database (a SQLite file) and
+ * one Redis that the test stops and restarts: the fan-out makes a revocation immediate; with
+ * Redis down the verification cache is the bound; a subscriber that comes back drops its cache.
+ * Needs redis-server: runs in the integration run (TEST_REDIS_URL set), like the other Redis specs.
+ */
+const withRedis = process.env.TEST_REDIS_URL ? describe : describe.skip;
+
+withRedis('ApiKeyRevocationFanout', () => {
+  const tokens = new TokenFactory();
+  const admin = tokens.rs256({ sub: 'admin', scope: 'api-keys:admin items:write' });
+  let dir: string;
+  let redis: OwnRedis;
+  let a: TestApp;
+  let b: TestApp;
+  let itemId: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'lp-fanout-'));
+    redis = new OwnRedis(await freePort());
+    await redis.start();
+    const env = {
+      ...tokens.env(),
+      DATABASE_URL: join(dir, 'shared.sqlite'),
+      REDIS_URL: redis.url,
+      REDIS_KEY_PREFIX: 'lp-fanout-test',
+      API_KEY_FAILURES_PER_MINUTE: '1000',
+    };
+    a = await startTestApp(env);
+    b = await startTestApp(env);
+    const item = await request(a.url)
+      .post('/items')
+      .set('Authorization', `Bearer ${admin}`)
+      .send({ name: 'fanout', stock: 0 });
+    itemId = (item.body as { id: string }).id;
+  });
+
+  afterAll(async () => {
+    await a.close();
+    await b.close();
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const useOn = (app: TestApp, key: string) =>
+    request(app.url).put(`/items/${itemId}/stock`).set('X-API-Key', key).send({ stock: 1 });
+
+  async function keyCachedOnB(): Promise<{ id: string; key: string }> {
+    const created = await request(a.url)
+      .post('/api-keys')
+      .set('Authorization', `Bearer ${admin}`)
+      .send({ name: 'fanout', scopes: ['stock:write'] });
+    expect(created.status).toBe(201);
+    const { id, key } = created.body as { id: string; key: string };
+    expect((await useOn(b, key)).status).toBe(200);
+    return { id, key };
+  }
+
+  const revokeOnA = (id: string) =>
+    request(a.url).post(`/api-keys/${id}/revoke`).set('Authorization', `Bearer ${admin}`);
+
+  it('when a key is revoked on A, B refuses it once the message arrives', async () => {
+    const { id, key } = await keyCachedOnB();
+    expect((await revokeOnA(id)).status).toBe(200);
+    let status = 200;
+    for (let i = 0; i < 200 && status === 200; i++) {
+      status = (await useOn(b, key)).status;
+      if (status === 200) await sleep(5);
+    }
+    expect(status).toBe(401);
+  });
+
+  it('when Redis is down, B serves its cached result; when B resubscribes, it drops its cache', async () => {
+    const { id, key } = await keyCachedOnB();
+    await redis.stop();
+    await until(() => a.app.get(RedisConnection).state === 'down', 'A to see redis down');
+    logCapture.clear();
+    expect((await revokeOnA(id)).status).toBe(200);
+    expect(logCapture.text()).toContain('other instances drop this key when their cache expires');
+    // No message can reach B: its cached verification (short TTL) still answers.
+    expect((await useOn(b, key)).status).toBe(200);
+
+    await redis.start();
+    // Both instances' subscribers come back (one log capture per test file holds both).
+    const resynced = () =>
+      logCapture
+        .lines()
+        .filter((l) => l.msg === 'revocation channel reconnected: verification cache dropped')
+        .length;
+    await until(() => resynced() >= 2, 'both subscribers to come back');
+    expect((await useOn(b, key)).status).toBe(401);
+  });
+});
