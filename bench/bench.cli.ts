@@ -11,7 +11,7 @@ import { ServerProcess } from './server-process';
 
 /**
  * `npm run bench [-- --rounds 5 --duration 10 --warmup 3 --connections 10 --diagnostics
- * --only id,id --dist DIR --compare DIR]` measures every scenario in interleaved rounds and
+ * --only id,id --dist DIR --compare DIR --logs DIR]` measures every scenario in interleaved rounds and
  * writes bench/RESULTS.md. `--compare` runs a second build's Leakproof scenarios beside the
  * first, in the same rounds, for before/after figures taken under the same conditions.
  * `npm run bench:smoke` runs each scenario once for a moment and fails when one answered a
@@ -24,6 +24,7 @@ async function main(): Promise<number> {
     options: {
       dist: { type: 'string' },
       compare: { type: 'string' },
+      logs: { type: 'string' },
       smoke: { type: 'boolean', default: false },
       rounds: { type: 'string', default: '5' },
       duration: { type: 'string', default: '10' },
@@ -48,7 +49,9 @@ async function main(): Promise<number> {
     ROOT,
     resolve(values.dist ?? join(ROOT, 'dist')),
     values.compare === undefined ? undefined : resolve(values.compare),
+    values.logs === undefined ? undefined : resolve(values.logs),
   );
+  if (values.logs !== undefined) mkdirSync(resolve(values.logs), { recursive: true });
   const scenarios = catalog
     .scenarios(values.diagnostics)
     .filter((s) => !only || only.includes(s.id.replace(/@compare$/, '')) || s.id === 'baseline');

@@ -44,6 +44,8 @@ export class ScenarioCatalog {
     private readonly dist = join(root, 'dist'),
     /** A second build (`--compare`), run beside the first in the same rounds: before/after. */
     private readonly compareDist?: string,
+    /** A folder for each server's log (`--logs`); /dev/null when unset. */
+    private readonly logDir?: string,
   ) {}
 
   static isLeakproof(key: ServerKey): key is `${'leakproof' | 'compare'}-${JwtVariant}` {
@@ -187,6 +189,11 @@ export class ScenarioCatalog {
   }
 
   serverSpec(key: ServerKey, port: number, body: string, nodeArgs: string[] = []): ServerSpec {
+    const spec = this.bareSpec(key, port, body, nodeArgs);
+    return this.logDir ? { ...spec, logFile: join(this.logDir, `${key}.log`) } : spec;
+  }
+
+  private bareSpec(key: ServerKey, port: number, body: string, nodeArgs: string[]): ServerSpec {
     const common = { PORT: String(port), NODE_ENV: 'production' };
     if (ScenarioCatalog.isLeakproof(key)) {
       const variant = ScenarioCatalog.variantOf(key);

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 
@@ -12,6 +12,8 @@ export interface ServerSpec {
   nodeArgs?: readonly string[];
   /** Open an IPC channel (the profiler preload listens on it for "exit"). */
   ipc?: boolean;
+  /** Where the app's stdout (its log) goes; /dev/null when unset. */
+  logFile?: string;
 }
 
 const STDERR_TAIL = 4096;
@@ -71,11 +73,14 @@ export class ServerProcess {
       : [process.execPath, nodeArgv];
     // Only the variables the spec names: nothing from the harness's own environment leaks in.
     const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', ...spec.env };
+    // stdout (the app's log) goes to /dev/null unless a file is asked for: logging runs as
+    // shipped either way; a file adds the cost of real writes.
+    const logFd = spec.logFile ? openSync(spec.logFile, 'w') : 'ignore';
     const child = spawn(command, args, {
       env,
-      // stdout (the app's log) goes to /dev/null: logging runs as shipped, the sink costs little.
-      stdio: ['ignore', 'ignore', 'pipe', ...(spec.ipc ? (['ipc'] as const) : [])],
+      stdio: ['ignore', logFd, 'pipe', ...(spec.ipc ? (['ipc'] as const) : [])],
     });
+    if (typeof logFd === 'number') closeSync(logFd);
     const server = new ServerProcess(name, port, child);
     await server.waitReady(spec.readyPath);
     return server;

@@ -4,21 +4,30 @@ import type { DestinationStream } from 'pino';
 import { AppConfig } from '../config/app-config';
 import { RedactionModule } from '../security/redaction.module';
 import { Redactor } from '../security/redactor';
+import { LogDestination } from './log-destination';
 import { LogOptions } from './log-options';
 
-/** Structured logging through nestjs-pino; `destination` lets tests capture the stream. */
+/**
+ * Structured logging through nestjs-pino; `destination` lets tests capture the stream. Without
+ * one, logs go to standard output through LogDestination (asynchronous while serving, flushed
+ * and synchronous from the first shutdown hook).
+ */
 @Module({})
 export class LoggingModule {
   static forRoot(destination?: DestinationStream): DynamicModule {
+    const sink = destination ?? new LogDestination();
     return {
       module: LoggingModule,
+      // A provider, so that Nest calls its shutdown hooks.
+      providers:
+        sink instanceof LogDestination ? [{ provide: LogDestination, useFactory: () => sink }] : [],
       imports: [
         LoggerModule.forRootAsync({
           imports: [RedactionModule],
           inject: [AppConfig, Redactor],
           useFactory: (config: AppConfig, redactor: Redactor) => {
             const options = LogOptions.build(config, redactor);
-            return { pinoHttp: destination ? [options, destination] : options };
+            return { pinoHttp: [options, sink] };
           },
         }),
       ],

@@ -1,0 +1,61 @@
+import { Test } from '@nestjs/testing';
+import { randomBytes } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AppConfig } from '../config/app-config';
+import { ConfigModule } from '../config/config.module';
+import { LogDestination } from './log-destination';
+import { LoggingModule } from './logging.module';
+
+describe('LogDestination', () => {
+  let file: string;
+  let fd: number;
+
+  beforeEach(() => {
+    file = join(mkdtempSync(join(tmpdir(), 'lp-log-')), 'out.log');
+    fd = openSync(file, 'w');
+  });
+
+  afterEach(() => {
+    closeSync(fd);
+  });
+
+  const written = (): string => readFileSync(file, 'utf8');
+
+  it('when serving, short lines are buffered instead of written one by one', () => {
+    const destination = new LogDestination(fd);
+    destination.write('{"msg":"one"}\n');
+    destination.write('{"msg":"two"}\n');
+    expect(written()).toBe('');
+    destination.flushAndWriteSynchronously();
+  });
+
+  it('when shutdown begins, the buffer is flushed in order and every later line is written at once', () => {
+    const destination = new LogDestination(fd);
+    destination.write('{"msg":"one"}\n');
+    destination.write('{"msg":"two"}\n');
+    destination.beforeApplicationShutdown();
+    expect(written()).toBe('{"msg":"one"}\n{"msg":"two"}\n');
+    destination.write('{"msg":"three"}\n');
+    expect(written()).toBe('{"msg":"one"}\n{"msg":"two"}\n{"msg":"three"}\n');
+    destination.onApplicationShutdown();
+    expect(written()).toBe('{"msg":"one"}\n{"msg":"two"}\n{"msg":"three"}\n');
+  });
+
+  it('when the app closes, LoggingModule runs the destination shutdown hook', async () => {
+    const config = AppConfig.fromEnv({
+      NODE_ENV: 'test',
+      JWT_SECRET: randomBytes(32).toString('base64url'),
+      LOG_LEVEL: 'silent',
+    });
+    const moduleRef = await Test.createTestingModule({
+      imports: [ConfigModule.forRoot(config), LoggingModule.forRoot()],
+    }).compile();
+    const app = moduleRef.createNestApplication();
+    await app.init();
+    const flush = jest.spyOn(app.get(LogDestination), 'flushAndWriteSynchronously');
+    await app.close();
+    expect(flush).toHaveBeenCalled();
+  });
+});
