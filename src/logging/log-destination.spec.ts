@@ -31,6 +31,35 @@ describe('LogDestination', () => {
     destination.flushAndWriteSynchronously();
   });
 
+  it('when a chunk fills, it is written at once, whole lines in order', () => {
+    const destination = new LogDestination(fd);
+    const line = `{"msg":"${'x'.repeat(100)}"}\n`;
+    for (let i = 0; i < 50; i++) destination.write(line);
+    expect(written().length).toBeGreaterThanOrEqual(4096);
+    expect(
+      written()
+        .split('\n')
+        .slice(0, -1)
+        .every((l) => `${l}\n` === line),
+    ).toBe(true);
+    destination.flushAndWriteSynchronously();
+    expect(written()).toBe(line.repeat(50));
+  });
+
+  it('when the service is quiet, buffered lines are written within the flush interval', () => {
+    jest.useFakeTimers();
+    try {
+      const destination = new LogDestination(fd);
+      destination.write('{"msg":"lonely"}\n');
+      expect(written()).toBe('');
+      jest.advanceTimersByTime(1000);
+      expect(written()).toBe('{"msg":"lonely"}\n');
+      destination.flushAndWriteSynchronously();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('when shutdown begins, the buffer is flushed in order and every later line is written at once', () => {
     const destination = new LogDestination(fd);
     destination.write('{"msg":"one"}\n');
