@@ -54,6 +54,38 @@ describe('Redactor', () => {
     expect(redactor.redact(input)).toBe(output);
   });
 
+  it('when containsSecret answers, it is true exactly when redact() would change the text', () => {
+    const credential = `opaque${randomBytes(8).toString('hex')}`;
+    const texts = [
+      'no-store',
+      "default-src 'self';frame-ancestors 'none'",
+      'application/json; charset=utf-8',
+      'W/"2-l9Fw4VUO7kr8CvBlt4zaMCqXZ0w"',
+      `x ${jwtSecret} y`,
+      `x${downstreamKey}`,
+      `seen ${credential}`,
+      'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl',
+      'lp_test_abc',
+      'Bearer abc',
+      'NEGOTIATE abc',
+      '-----BEGIN PUBLIC KEY-----',
+      '-----begin public key-----',
+      '/cb?token=x',
+      '/cb?token=[REDACTED]',
+      'https://u:p@host',
+      'Bearer',
+      'eyJ',
+    ];
+    RequestContext.run([credential], () => {
+      for (const text of texts) {
+        expect([text, redactor.containsSecret(text)]).toEqual([
+          text,
+          redactor.redact(text) !== text,
+        ]);
+      }
+    });
+  });
+
   it('when text holds no secret, it is returned unchanged', () => {
     const text = 'GET /items/42 completed in 3 ms';
     expect(redactor.redact(text)).toBe(text);
