@@ -1,8 +1,9 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
+import { ThrottlerStorage } from '@nestjs/throttler';
 import type { Redis } from 'ioredis';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { RedisConnection } from '../redis/redis-connection';
+import { LocalThrottlerStorage } from './local-throttler.storage';
 
 /**
  * One fixed-window step, atomic in Redis: INCR the counter, PEXPIRE it on its first hit, and
@@ -41,13 +42,14 @@ type ThrottleCommand = (
 /**
  * Throttler storage shared by every instance through Redis when `REDIS_URL` is set, so a client
  * cannot multiply its allowance by the number of replicas. Thin glue over ioredis: one Lua
- * script. When Redis is not configured, unreachable or slow, the same request is counted by
- * @nestjs/throttler's own in-process storage instead: the app keeps limiting (per instance) and
- * keeps serving, and the log says which mode it is in.
+ * script. When Redis is not configured, unreachable or slow, the same request is counted
+ * in-process instead, by the rules of @nestjs/throttler's own storage at a constant cost
+ * (LocalThrottlerStorage): the app keeps limiting (per instance) and keeps serving, and the log
+ * says which mode it is in.
  */
 @Injectable()
 export class SharedThrottlerStorage implements ThrottlerStorage, OnApplicationShutdown {
-  private readonly local = new ThrottlerStorageService();
+  private readonly local = new LocalThrottlerStorage();
   private readonly scripted = new WeakSet<Redis>();
   private fallingBack = false;
 
