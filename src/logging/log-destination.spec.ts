@@ -11,20 +11,30 @@ import { LoggingModule } from './logging.module';
 describe('LogDestination', () => {
   let file: string;
   let fd: number;
+  let destinations: LogDestination[];
 
   beforeEach(() => {
     file = join(mkdtempSync(join(tmpdir(), 'lp-log-')), 'out.log');
     fd = openSync(file, 'w');
+    destinations = [];
   });
 
   afterEach(() => {
-    closeSync(fd);
+    // Each destination owns the descriptor from here: it stops its flush timer and closes it.
+    if (destinations.length === 0) closeSync(fd);
+    for (const destination of destinations) destination.close();
   });
+
+  const open = (): LogDestination => {
+    const destination = new LogDestination(fd);
+    destinations.push(destination);
+    return destination;
+  };
 
   const written = (): string => readFileSync(file, 'utf8');
 
   it('when serving, short lines are buffered instead of written one by one', () => {
-    const destination = new LogDestination(fd);
+    const destination = open();
     destination.write('{"msg":"one"}\n');
     destination.write('{"msg":"two"}\n');
     expect(written()).toBe('');
@@ -32,7 +42,7 @@ describe('LogDestination', () => {
   });
 
   it('when a chunk fills, it is written at once, whole lines in order', () => {
-    const destination = new LogDestination(fd);
+    const destination = open();
     const line = `{"msg":"${'x'.repeat(100)}"}\n`;
     for (let i = 0; i < 50; i++) destination.write(line);
     expect(written().length).toBeGreaterThanOrEqual(4096);
@@ -49,7 +59,7 @@ describe('LogDestination', () => {
   it('when the service is quiet, buffered lines are written within the flush interval', () => {
     jest.useFakeTimers();
     try {
-      const destination = new LogDestination(fd);
+      const destination = open();
       destination.write('{"msg":"lonely"}\n');
       expect(written()).toBe('');
       jest.advanceTimersByTime(1000);
@@ -61,7 +71,7 @@ describe('LogDestination', () => {
   });
 
   it('when shutdown begins, the buffer is flushed in order and every later line is written at once', () => {
-    const destination = new LogDestination(fd);
+    const destination = open();
     destination.write('{"msg":"one"}\n');
     destination.write('{"msg":"two"}\n');
     destination.beforeApplicationShutdown();

@@ -61,6 +61,15 @@ export class LogDestination
     this.sink.flushSync();
   }
 
+  /**
+   * Flushes, stops the periodic flush and closes the descriptor. For owners of a descriptor
+   * (tests): a timer that outlives its descriptor would write to a closed or reused fd.
+   */
+  close(): void {
+    this.flushAndWriteSynchronously();
+    this.sink.destroy();
+  }
+
   beforeApplicationShutdown(): void {
     this.flushAndWriteSynchronously();
   }
