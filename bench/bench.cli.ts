@@ -11,8 +11,8 @@ import { ServerProcess } from './server-process';
 
 /**
  * `npm run bench [-- --rounds 5 --duration 10 --warmup 3 --connections 10 --diagnostics
- * --only id,id --dist DIR --compare DIR --logs DIR]` measures every scenario in interleaved rounds and
- * writes bench/RESULTS.md. `--compare` runs a second build's Leakproof scenarios beside the
+ * --only id,id --dist DIR --compare DIR,DIR --logs DIR]` measures every scenario in interleaved
+ * rounds and writes bench/RESULTS.md. `--compare` runs other builds' Leakproof scenarios beside the
  * first, in the same rounds, for before/after figures taken under the same conditions.
  * `npm run bench:smoke` runs each scenario once for a moment and fails when one answered a
  * status it should not; it never judges a speed.
@@ -48,13 +48,13 @@ async function main(): Promise<number> {
     fixture,
     ROOT,
     resolve(values.dist ?? join(ROOT, 'dist')),
-    values.compare === undefined ? undefined : resolve(values.compare),
+    (values.compare?.split(',') ?? []).map((dir) => resolve(dir)),
     values.logs === undefined ? undefined : resolve(values.logs),
   );
   if (values.logs !== undefined) mkdirSync(resolve(values.logs), { recursive: true });
   const scenarios = catalog
     .scenarios(values.diagnostics)
-    .filter((s) => !only || only.includes(s.id.replace(/@compare$/, '')) || s.id === 'baseline');
+    .filter((s) => !only || only.includes(s.id.replace(/@compare\d+$/, '')) || s.id === 'baseline');
   const fleet = await ServerFleet.start(
     [...new Set(scenarios.map((s) => s.server))],
     catalog,

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { BenchFixture, type JwtVariant } from './bench-fixture';
 import type { ServerSpec } from './server-process';
 
@@ -9,9 +9,7 @@ export type ServerKey =
   | 'leakproof-rs256'
   | 'leakproof-es256'
   | 'leakproof-hs256'
-  | 'compare-rs256'
-  | 'compare-es256'
-  | 'compare-hs256'
+  | `compare${number}-${JwtVariant}`
   | 'typical-pino-only'
   | 'typical-passport-pem'
   | 'typical-passport-keyobject'
@@ -42,34 +40,35 @@ export class ScenarioCatalog {
     private readonly root: string,
     /** Where the built app is; `--dist` points elsewhere to bench a saved build. */
     private readonly dist = join(root, 'dist'),
-    /** A second build (`--compare`), run beside the first in the same rounds: before/after. */
-    private readonly compareDist?: string,
+    /** Other builds (`--compare`), run beside the first in the same rounds: before/after. */
+    private readonly compareDists: readonly string[] = [],
     /** A folder for each server's log (`--logs`); /dev/null when unset. */
     private readonly logDir?: string,
   ) {}
 
-  static isLeakproof(key: ServerKey): key is `${'leakproof' | 'compare'}-${JwtVariant}` {
-    return key.startsWith('leakproof-') || key.startsWith('compare-');
+  static isLeakproof(
+    key: ServerKey,
+  ): key is `leakproof-${JwtVariant}` | `compare${number}-${JwtVariant}` {
+    return key.startsWith('leakproof-') || key.startsWith('compare');
   }
 
-  static variantOf(key: `${'leakproof' | 'compare'}-${JwtVariant}`): JwtVariant {
+  static variantOf(key: `leakproof-${JwtVariant}` | `compare${number}-${JwtVariant}`): JwtVariant {
     return key.slice(key.indexOf('-') + 1) as JwtVariant;
   }
 
   scenarios(diagnostics: boolean): Scenario[] {
     const list = this.mainScenarios(diagnostics);
-    if (!this.compareDist) return list;
-    // Each Leakproof scenario runs right after its twin on the compare build.
+    // Each Leakproof scenario runs right before its twins on the compare builds.
     return list.flatMap((s) =>
       s.server.startsWith('leakproof-')
         ? [
             s,
-            {
+            ...this.compareDists.map((dist, i) => ({
               ...s,
-              id: `${s.id}@compare`,
-              label: `${s.label} [compare build]`,
-              server: s.server.replace('leakproof-', 'compare-') as ServerKey,
-            },
+              id: `${s.id}@compare${i + 1}`,
+              label: `${s.label} [compare ${i + 1}: ${basename(dist)}]`,
+              server: s.server.replace('leakproof-', `compare${i + 1}-`) as ServerKey,
+            })),
           ]
         : [s],
     );
@@ -185,7 +184,8 @@ export class ScenarioCatalog {
 
   /** The built app a server key runs. */
   distFor(key: ServerKey): string {
-    return key.startsWith('compare-') && this.compareDist ? this.compareDist : this.dist;
+    const compare = /^compare(\d+)-/.exec(key);
+    return compare ? (this.compareDists[Number(compare[1]) - 1] ?? this.dist) : this.dist;
   }
 
   serverSpec(key: ServerKey, port: number, body: string, nodeArgs: string[] = []): ServerSpec {

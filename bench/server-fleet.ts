@@ -59,7 +59,7 @@ export class ServerFleet {
     const fleet = (body: string): ServerFleet => new ServerFleet(servers, body);
     try {
       const leakproof = keys.filter((k) => ScenarioCatalog.isLeakproof(k));
-      await Promise.all(
+      await ServerFleet.settle(
         leakproof.map(async (key) => {
           const port = await ServerProcess.freePort();
           const spec = catalog.serverSpec(key, port, '', nodeArgs);
@@ -77,7 +77,7 @@ export class ServerFleet {
         itemIds.set(key, (JSON.parse(body) as { id: string }[])[0].id);
       }
       const others = keys.filter((k) => !ScenarioCatalog.isLeakproof(k));
-      await Promise.all(
+      await ServerFleet.settle(
         others.map(async (key) => {
           const port = await ServerProcess.freePort();
           servers.set(
@@ -105,6 +105,15 @@ export class ServerFleet {
 
   async stopAll(): Promise<void> {
     await Promise.all([...this.servers.values()].map((s) => s.stop()));
+  }
+
+  /**
+   * Waits for every start to finish, then fails with the first failure: a server that started
+   * while another failed is in the map by then, so the cleanup stops it too.
+   */
+  private static async settle(tasks: Promise<void>[]): Promise<void> {
+    const failed = (await Promise.allSettled(tasks)).find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   /** `npm run api-key -- create`, as an operator would run it; the key is its only stdout. */
