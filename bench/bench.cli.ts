@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { format } from 'prettier';
 import { BenchFixture } from './bench-fixture';
@@ -107,7 +107,14 @@ async function main(): Promise<number> {
       pinned: ServerProcess.pinning,
       bodyBytes: Buffer.byteLength(fleet.body),
     },
-    failures.map((f) => `Unexpected answers: ${f}`),
+    [
+      ...(values.dist === undefined
+        ? []
+        : [
+            `Leakproof build: \`${relative(ROOT, resolve(values.dist))}\` (a saved \`npm run build\`).`,
+          ]),
+      ...failures.map((f) => `Unexpected answers: ${f}`),
+    ],
   );
   const out = values.out ?? join(ROOT, 'bench', 'RESULTS.md');
   mkdirSync(join(ROOT, 'bench', '.out'), { recursive: true });
