@@ -3,8 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { spawn, ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { connect, createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import request from 'supertest';
 import { AuthModule } from '../src/auth/auth.module';
 import { configureApp } from '../src/app.setup';
@@ -17,18 +16,8 @@ import { ShutdownModule } from '../src/shutdown/shutdown.module';
 import { ThrottlingModule } from '../src/throttling/throttling.module';
 import { logCapture } from './support/log-capture';
 import { startTestApp, TestApp } from './support/test-app';
+import { freePort } from './support/app-process';
 import { TokenFactory } from './support/tokens';
-
-/** A loopback port nothing listens on (bound, then released). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 function expectTooManyRequests(res: request.Response): void {
   expect(res.status).toBe(429);
@@ -165,7 +154,7 @@ describe('SharedThrottlerStorage when Redis is unreachable', () => {
 
   beforeAll(async () => {
     logCapture.clear();
-    redisUrl = `redis://:${password}@127.0.0.1:${await closedPort()}/0`;
+    redisUrl = `redis://:${password}@127.0.0.1:${await freePort()}/0`;
     app = await startTestApp({ ...tokens.env(), REDIS_URL: redisUrl, RATE_LIMIT_MAX: '2' });
   });
   afterAll(() => app.close());
@@ -222,7 +211,7 @@ withRedis('SharedThrottlerStorage with Redis', () => {
   });
 
   it('when Redis goes away and comes back, the app keeps limiting in-process, then shares again', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const start = (): ChildProcess =>
       spawn(
         'redis-server',

@@ -1,25 +1,15 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { RedisConnection } from '../src/redis/redis-connection';
 import { logCapture } from './support/log-capture';
 import { startTestApp, TestApp } from './support/test-app';
+import { freePort } from './support/app-process';
 import { TokenFactory } from './support/tokens';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 const sleep = (ms: number) =>
   new Promise((resolve) => {
