@@ -15,6 +15,9 @@ import { ConnectionDrain } from './shutdown/connection-drain';
 export function configureApp(app: NestExpressApplication, config: AppConfig): void {
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
+  // Every response is `Cache-Control: no-store`, so an ETag is never revalidated: computing
+  // one hashes each body for nothing (measured -2% on the JWT route, -6% on the 404; bench/).
+  app.set('etag', false);
   // Security: X-Forwarded-For is client-controlled; it is believed only for the configured
   // number of proxy hops (TRUST_PROXY_HOPS), so the rate limiter keys on the real client address.
   app.set('trust proxy', config.trustProxyHops > 0 ? config.trustProxyHops : false);
