@@ -19,7 +19,7 @@ describe('LogOptions', () => {
       .lines()
       .find(
         (l) =>
-          l.msg === 'request completed' &&
+          (l.msg === 'request completed' || l.msg === 'request rejected') &&
           (l.res as { statusCode?: number } | undefined)?.statusCode === status,
       );
 
@@ -53,6 +53,26 @@ describe('LogOptions', () => {
     expect(accessLine(401)).toMatchObject({ route: '/items', principal: null });
   });
 
+  it('when a request is refused, its one log line is the access line, with the reason code', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    logCapture.clear();
+    const res = await rawRequest(app.url, {
+      method: 'GET',
+      path: '/items',
+      headers: { authorization: `Bearer ${tokens.rs256({ exp: now - 120, iat: now - 600 })}` },
+    });
+    expect(res.status).toBe(401);
+    expect(logCapture.lines()).toEqual([
+      expect.objectContaining({
+        msg: 'request rejected',
+        level: 40,
+        reason: 'expired',
+        route: '/items',
+        res: { statusCode: 401 },
+      }),
+    ]);
+  });
+
   it('when no route matches, the line has no route and no path', async () => {
     logCapture.clear();
     await rawRequest(app.url, { method: 'GET', path: '/unmapped/segment-xyz' });
@@ -71,6 +91,9 @@ describe('LogOptions', () => {
     });
     expect(res.status).toBe(400);
     const { requestId } = JSON.parse(res.body) as { requestId: string };
-    expect(accessLine(400)).toMatchObject({ reqId: requestId, req: { method: 'POST' } });
+    expect(accessLine(400)).toMatchObject({
+      req: { id: requestId, method: 'POST' },
+      reason: 'entity.parse.failed',
+    });
   });
 });

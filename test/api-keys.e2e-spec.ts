@@ -146,7 +146,7 @@ describe('ApiKeyGuard', () => {
     expect(rejected.find((l) => l.reason === 'revoked')?.keyId).toBe(revoked.id);
     expect(rejected.find((l) => l.reason === 'expired')?.keyId).toBe(expired.id);
     expect(rejected.find((l) => l.reason === 'malformed')?.keyId).toBeNull();
-    const failed = logCapture.lines().filter((l) => l.event === 'request_failed');
+    const failed = logCapture.failures();
     expect(failed.map((l) => l.reason)).toEqual(
       expect.arrayContaining(cases.map(([reason]) => `api_key_${reason}`)),
     );
@@ -182,7 +182,7 @@ describe('ApiKeyGuard', () => {
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect((res.body as { detail: string }).detail).toMatch(/X-API-Key header/);
       expect(res.text).not.toContain(key);
-      const failed = logCapture.lines().filter((l) => l.event === 'request_failed');
+      const failed = logCapture.failures();
       expect(failed.map((l) => l.reason)).toEqual(['credential_in_query']);
     },
   );

@@ -245,7 +245,7 @@ describe('JWT attack suite', () => {
     logCapture.clear();
     const token = tokens.rs256({ exp: now() - 120, iat: now() - 600 });
     await expectInvalid(token);
-    const events = logCapture.lines().filter((l) => l.event === 'request_failed');
+    const events = logCapture.failures();
     expect(events.map((e) => e.reason)).toEqual(['expired']);
     expect(logCapture.text()).not.toContain(token.split('.')[2]);
   });

@@ -139,7 +139,7 @@ describe('ProblemDetailsFilter', () => {
       400,
       'Bad Request',
     );
-    const event = logCapture.lines().find((l) => l.event === 'request_failed');
+    const event = logCapture.failures()[0];
     expect(event).toMatchObject({ status: 400, reason: 'entity.parse.failed' });
     expect(logCapture.text()).not.toContain(secret.slice(0, 10));
   });
@@ -156,7 +156,7 @@ describe('ProblemDetailsFilter', () => {
       413,
       'Payload Too Large',
     );
-    const event = logCapture.lines().find((l) => l.event === 'request_failed');
+    const event = logCapture.failures()[0];
     expect(event).toMatchObject({ level: 40, reason: 'entity.too.large' });
     expect(JSON.stringify(event)).not.toContain('stack');
   });

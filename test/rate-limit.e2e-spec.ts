@@ -57,7 +57,7 @@ describe('RateLimitGuard', () => {
     }
     logCapture.clear();
     expectTooManyRequests(await request(app.url).get('/items'));
-    const events = logCapture.lines().filter((l) => l.event === 'request_failed');
+    const events = logCapture.failures();
     expect(events.map((e) => [e.status, e.reason])).toEqual([[429, 'rate_limited']]);
   });
 

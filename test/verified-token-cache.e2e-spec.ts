@@ -38,10 +38,7 @@ describe('VerifiedTokenCache over HTTP', () => {
     request(app.url).get('/items').set('Authorization', `Bearer ${token}`);
 
   const reasons = (): unknown[] =>
-    logCapture
-      .lines()
-      .filter((l) => l.event === 'request_failed')
-      .map((l) => l.reason);
+    logCapture.failures().map((l) => l.reason);
 
   /** Runs `fn` with the wall clock moved by `seconds` (the cache's own timers are not moved). */
   async function withClockMoved(seconds: number, fn: () => Promise<void>): Promise<void> {

@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import * as items from './migrations/0001-items';
 import * as apiKeys from './migrations/0002-api-keys';
+import * as itemsCreatedAt from './migrations/0003-items-created-at-index';
 
 /**
  * Migrations are listed in code rather than read from a folder, so the compiled app and the
@@ -8,6 +9,10 @@ import * as apiKeys from './migrations/0002-api-keys';
  */
 export class MigrationList implements MigrationProvider {
   getMigrations(): Promise<Record<string, Migration>> {
-    return Promise.resolve({ '0001-items': items, '0002-api-keys': apiKeys });
+    return Promise.resolve({
+      '0001-items': items,
+      '0002-api-keys': apiKeys,
+      '0003-items-created-at-index': itemsCreatedAt,
+    });
   }
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
 import { Database } from '../database/database';
 import type { ItemsTable } from '../database/database-schema';
@@ -20,7 +21,9 @@ export class ItemsService {
       .selectFrom('items')
       .selectAll()
       .orderBy('created_at')
-      .limit(ITEMS_PAGE_LIMIT)
+      .orderBy('id')
+      // A constant, written into the SQL: SQLite runs a bound LIMIT measurably slower (bench/).
+      .limit(sql.lit(ITEMS_PAGE_LIMIT))
       .execute();
     return rows.map((row) => ItemsService.toItem(row));
   }

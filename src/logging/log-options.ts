@@ -8,6 +8,7 @@ import { Redactor } from '../security/redactor';
 import { RequestContext } from '../security/request-context';
 
 type RouteRequest = IncomingMessage & { id?: unknown; user?: Principal };
+type Outcome = { route: string | null; principal: string | null; reason?: string };
 
 /**
  * pino and pino-http options. Allowlist serializers (checklist L1-L5): method, route template,
@@ -16,12 +17,18 @@ type RouteRequest = IncomingMessage & { id?: unknown; user?: Principal };
  * passes through the redaction core, so a message or error that quotes a secret is scrubbed.
  */
 export class LogOptions {
-  /** Route template and principal for the access-log line (ASVS 16.3.1: who, never how). */
-  private static outcome(req: RouteRequest): { route: string | null; principal: string | null } {
-    return {
+  /**
+   * Route template, principal and, for a refused or failed request, the filter's closed reason
+   * code, for the access-log line (ASVS 16.3.1: who and why, never how).
+   */
+  private static outcome(req: RouteRequest): Outcome {
+    const outcome: Outcome = {
       route: RequestContext.routeOf(req),
       principal: req.user ? `${req.user.kind}:${req.user.subject}` : null,
     };
+    const reason = RequestContext.reasonOf(req);
+    if (reason !== null) outcome.reason = reason;
+    return outcome;
   }
 
   static build(config: AppConfig, redactor: Redactor): Options & LoggerOptions {
@@ -39,7 +46,8 @@ export class LogOptions {
     return {
       level: config.logLevel,
       genReqId: () => RequestContext.requestId() ?? randomUUID(),
-      quietReqLogger: true,
+      // One child logger per request (bound to the allowlisted `req` fields), not two.
+      quietReqLogger: false,
       wrapSerializers: false,
       serializers: {
         req: (req: RouteRequest) => ({
@@ -60,7 +68,8 @@ export class LogOptions {
         ...value,
         ...LogOptions.outcome(req),
       }),
-      customSuccessMessage: () => 'request completed',
+      customSuccessMessage: (_req, res) =>
+        res.statusCode >= 400 ? 'request rejected' : 'request completed',
       customErrorMessage: () => 'request failed',
       hooks: {
         logMethod(args, method) {

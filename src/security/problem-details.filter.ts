@@ -22,8 +22,9 @@ export interface ProblemBody {
  * adds a `detail` or field errors, which our own code wrote. Library messages, URLs, stacks and
  * input never reach the body (DESIGN.md P4, ASVS 16.5.1, checklist N1-N6).
  *
- * The server log gets one event per error: 4xx at warn with a reason code and no message (a
- * client error's message is built from client input), 5xx at error with a redacted summary.
+ * The server log: a client error (4xx) adds its reason code to the request's one access-log line
+ * (at warn) and no message, since a client error's message is built from client input; a
+ * server error (5xx) also logs its own event at error with a redacted summary of the exception.
  */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
@@ -65,19 +66,19 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   }
 
   private log(exception: unknown, status: number, requestId: string, req: Request): void {
+    const reason = ProblemDetailsFilter.reasonOf(exception);
+    RequestContext.recordReason(req, reason);
+    if (status < 500) return;
     const event = {
       event: 'request_failed',
       requestId,
       status,
       method: req.method,
       route: RequestContext.routeOf(req),
-      reason: ProblemDetailsFilter.reasonOf(exception),
+      reason,
+      err: this.redactor.summarize(exception),
     };
-    if (status >= 500) {
-      this.logger.error({ ...event, err: this.redactor.summarize(exception) }, 'request failed');
-    } else {
-      this.logger.warn(event, 'request rejected');
-    }
+    this.logger.error(event, 'request failed');
   }
 
   static statusOf(exception: unknown): number {

@@ -9,8 +9,9 @@ interface RequestStore {
 
 const storage = new AsyncLocalStorage<RequestStore>();
 const ROUTE = Symbol('leakproof.route');
+const REASON = Symbol('leakproof.reason');
 
-type RoutedRequest = { route?: { path?: unknown }; [ROUTE]?: string };
+type RoutedRequest = { route?: { path?: unknown }; [ROUTE]?: string; [REASON]?: string };
 
 /**
  * Per-request state that must be reachable without threading the request object through every
@@ -43,5 +44,18 @@ export class RequestContext {
 
   static routeOf(req: object): string | null {
     return (req as RoutedRequest)[ROUTE] ?? null;
+  }
+
+  /**
+   * The closed reason code of a refused or failed request (`expired`, `rate_limited`, ...),
+   * recorded by the exception filter so that the access-log line carries it: one line per
+   * request, never a second event for a client error.
+   */
+  static recordReason(req: object, reason: string): void {
+    (req as RoutedRequest)[REASON] = reason;
+  }
+
+  static reasonOf(req: object): string | null {
+    return (req as RoutedRequest)[REASON] ?? null;
   }
 }

@@ -1,6 +1,10 @@
+import { hash } from 'node:crypto';
 import { ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
 import { ThrottlerGuard, ThrottlerLimitDetail } from '@nestjs/throttler';
 import { ProblemException } from '../security/problem.exception';
+
+/** IPv4, IPv6 (with an IPv4 tail or a zone-free subnet suffix): what Express gives as req.ip. */
+const ADDRESS = /^[0-9a-fA-F:.]{1,45}(\/\d{1,3})?$/;
 
 /**
  * @nestjs/throttler's guard, registered as the first global guard: it counts every request per
@@ -11,6 +15,17 @@ import { ProblemException } from '../security/problem.exception';
  */
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
+  /**
+   * The library hashes every key with SHA-256; the storage only compares keys, so a plain
+   * string does the same job for less (issue #8). The tracker is the client address; one that
+   * is not plain address text (X-Forwarded-For is client input when TRUST_PROXY_HOPS is set too
+   * high) is still hashed, so a key stays short and never carries what a client wrote.
+   */
+  protected override generateKey(context: ExecutionContext, tracker: string, name: string): string {
+    const client = ADDRESS.test(tracker) ? tracker : hash('sha256', tracker, 'base64url');
+    return `${context.getClass().name}:${context.getHandler().name}:${name}:${client}`;
+  }
+
   protected override throwThrottlingException(
     _context: ExecutionContext,
     detail: ThrottlerLimitDetail,

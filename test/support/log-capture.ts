@@ -24,6 +24,16 @@ export class LogCapture extends Writable {
       .map((l) => JSON.parse(l) as Record<string, unknown>);
   }
 
+  /**
+   * The access-log lines of refused or failed requests, each with the filter's reason code and
+   * its status as `status`.
+   */
+  failures(): Record<string, unknown>[] {
+    return this.lines()
+      .filter((l) => typeof l.reason === 'string' && typeof l.res === 'object' && l.res !== null)
+      .map((l) => ({ ...l, status: (l.res as { statusCode?: unknown }).statusCode }));
+  }
+
   clear(): void {
     this.chunks.length = 0;
   }
