@@ -1,10 +1,31 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import helmet from 'helmet';
+import helmet, { type HelmetOptions } from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppConfig } from './config/app-config';
 import { OpenApiDocument } from './openapi/openapi-document';
 import { RequestContextMiddleware } from './security/request-context.middleware';
 import { ConnectionDrain } from './shutdown/connection-drain';
+
+/**
+ * The headers that protect API responses (OWASP REST Security Cheat Sheet: CSP with
+ * `frame-ancestors 'none'`, HSTS, nosniff, X-Frame-Options; Cache-Control is the scrub
+ * interceptor's and the filter's) plus the isolation headers the docs page uses (CORP, COOP,
+ * Referrer-Policy). Helmet's legacy headers for HTML in old browsers are off: X-XSS-Protection
+ * (IE's auditor), X-Download-Options (IE8), X-DNS-Prefetch-Control, X-Permitted-Cross-Domain-
+ * Policies (Flash) and Origin-Agent-Cluster; each costs every response a header (issue #8).
+ */
+const HELMET_OPTIONS: HelmetOptions = {
+  contentSecurityPolicy: { directives: { frameAncestors: ["'none'"] } },
+  xXssProtection: false,
+  xDownloadOptions: false,
+  xDnsPrefetchControl: false,
+  xPermittedCrossDomainPolicies: false,
+  originAgentCluster: false,
+  // DENY, consistent with `frame-ancestors 'none'` (helmet's default is SAMEORIGIN).
+  xFrameOptions: { action: 'deny' },
+  // Express never sets it here (`x-powered-by` is disabled below), so nothing to remove.
+  xPoweredBy: false,
+};
 
 /**
  * What production and the e2e tests both apply to the app, in pipeline order. The app must be
@@ -23,13 +44,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   app.set('trust proxy', config.trustProxyHops > 0 ? config.trustProxyHops : false);
   app.use(app.get(ConnectionDrain).handle);
   app.use(RequestContextMiddleware.handle);
-  app.use(
-    helmet({
-      contentSecurityPolicy: {
-        directives: { frameAncestors: ["'none'"] },
-      },
-    }),
-  );
+  app.use(helmet(HELMET_OPTIONS));
   if (config.corsOrigins.length > 0) {
     // Security: an allowlist only — never `*`, never the request's own Origin reflected
     // (checklist N9, ASVS 3.4.2). Credential headers are never exposed to scripts.

@@ -31,6 +31,22 @@ describe('HTTP hardening', () => {
     expect(header(res.headerText, 'content-security-policy')).toContain("frame-ancestors 'none'");
     expect(header(res.headerText, 'referrer-policy')).toBe('no-referrer');
     expect(header(res.headerText, 'strict-transport-security')).toMatch(/max-age=\d{8}/);
+    expect(header(res.headerText, 'x-frame-options')).toBe('DENY');
+    expect(header(res.headerText, 'cross-origin-resource-policy')).toBe('same-origin');
+    expect(header(res.headerText, 'cross-origin-opener-policy')).toBe('same-origin');
+  });
+
+  it('when any response is sent, helmet leaves out its legacy headers for old browsers', async () => {
+    const res = await rawRequest(app.url, { method: 'GET', path: '/health/live' });
+    for (const legacy of [
+      'x-xss-protection',
+      'x-download-options',
+      'x-dns-prefetch-control',
+      'x-permitted-cross-domain-policies',
+      'origin-agent-cluster',
+    ]) {
+      expect(header(res.headerText, legacy)).toBeUndefined();
+    }
   });
 
   it('when an authenticated response is sent, it is marked no-store', async () => {
