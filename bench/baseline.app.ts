@@ -2,10 +2,10 @@ import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { BenchItemsController } from './bench-items.controller';
+import { BenchItemsModule } from './bench-items.controller';
 
-/** Scenario 1, the yardstick: a bare Nest 12 app on Express, the same route, no security. */
-@Module({ controllers: [BenchItemsController] })
+/** Scenario 1, the yardstick: a bare Nest 12 app on Express, the same routes, no security. */
+@Module({ imports: [BenchItemsModule] })
 class BaselineModule {}
 
 async function main(): Promise<void> {

@@ -4,6 +4,7 @@ import type { ServerSpec } from './server-process';
 
 export type ServerKey =
   | 'baseline'
+  | 'baseline-static'
   | 'typical'
   | 'raw'
   | 'leakproof-rs256'
@@ -27,6 +28,8 @@ export interface Scenario {
   authorizationPerRequest?: () => string;
   /** The only status this scenario may answer; the smoke run fails on anything else. */
   expectStatus: number;
+  /** The scenario its ratios are taken against (default `baseline`): the same route, bare. */
+  baselineId?: string;
 }
 
 /**
@@ -82,8 +85,26 @@ export class ScenarioCatalog {
     const list: Scenario[] = [
       {
         id: 'baseline',
-        label: 'baseline: bare Nest 12 on Express, no security',
+        label: 'baseline: bare Nest 12 on Express, no security (GET /items, the same SQLite read)',
         server: 'baseline',
+        path: '/items',
+        expectStatus: 200,
+      },
+      {
+        id: 'baseline-put',
+        label: 'baseline: PUT /items/{id}/stock, the same SQLite UPDATE and read-back, no security',
+        server: 'baseline',
+        path: '/items/{itemId}/stock',
+        method: 'PUT',
+        body: JSON.stringify({ stock: 3 }),
+        headers: { 'content-type': 'application/json' },
+        expectStatus: 200,
+        baselineId: 'baseline-put',
+      },
+      {
+        id: 'baseline-static',
+        label: 'bare Nest 12 on Express, static body (no database)',
+        server: 'baseline-static',
         path: '/items',
         expectStatus: 200,
       },
@@ -112,6 +133,7 @@ export class ScenarioCatalog {
         body: JSON.stringify({ stock: 3 }),
         headers: { 'x-api-key': '{apiKey}', 'content-type': 'application/json' },
         expectStatus: 200,
+        baselineId: 'baseline-put',
       },
       {
         id: 'leakproof-401',
@@ -120,6 +142,7 @@ export class ScenarioCatalog {
         path: '/items',
         headers: bearer(f.forgedToken()),
         expectStatus: 401,
+        baselineId: 'baseline-static',
       },
       {
         id: 'leakproof-401-unique',
@@ -128,6 +151,7 @@ export class ScenarioCatalog {
         path: '/items',
         authorizationPerRequest: ScenarioCatalog.uniqueForgeries(f.forgedToken()),
         expectStatus: 401,
+        baselineId: 'baseline-static',
       },
       {
         id: 'leakproof-404',
@@ -135,6 +159,7 @@ export class ScenarioCatalog {
         server: 'leakproof-rs256',
         path: '/no-such-route',
         expectStatus: 404,
+        baselineId: 'baseline-static',
       },
       {
         id: 'raw',
@@ -205,8 +230,23 @@ export class ScenarioCatalog {
       };
     }
     const compiled = join(this.root, 'bench', '.out', 'js');
-    const app = { env: { ...common, BENCH_BODY: body }, readyPath: '/items', nodeArgs };
-    if (key === 'baseline') return { ...app, script: join(compiled, 'baseline.app.js') };
+    // The comparison apps read the body from a SQLite file of their own (BenchItemsStore).
+    const database = {
+      BENCH_DATABASE: join(this.fixture.dir, `${key}.sqlite`),
+      BENCH_DIST: this.dist,
+    };
+    const app = {
+      env: {
+        ...common,
+        BENCH_BODY: body,
+        ...(key === 'baseline-static' || key === 'raw' ? {} : database),
+      },
+      readyPath: '/items',
+      nodeArgs,
+    };
+    if (key === 'baseline' || key === 'baseline-static') {
+      return { ...app, script: join(compiled, 'baseline.app.js') };
+    }
     if (key === 'raw') return { ...app, script: join(compiled, 'raw-http.app.js') };
     return {
       ...app,

@@ -90,6 +90,9 @@ export class ServerFleet {
       for (const [key, itemId] of itemIds) {
         result.seeds.set(key, { itemId, apiKey: apiKeys.get(key) ?? '' });
       }
+      // The comparison apps hold the same item (BenchItemsStore seeds it from the body).
+      const firstId = (JSON.parse(body) as { id: string }[])[0].id;
+      for (const key of others) result.seeds.set(key, { itemId: firstId, apiKey: '' });
       return result;
     } catch (error) {
       await fleet('').stopAll();

@@ -16,7 +16,7 @@ import { verify, type JwtPayload } from 'jsonwebtoken';
 import { Logger, LoggerModule } from 'nestjs-pino';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { ExtractJwt, Strategy } from 'passport-jwt';
-import { BenchItemsController } from './bench-items.controller';
+import { BenchItemsModule } from './bench-items.controller';
 
 /**
  * Scenario 2, "the typical stack": the baseline plus what most NestJS tutorials and starters
@@ -71,7 +71,7 @@ class PlainJwtGuard implements CanActivate {
 @Module({})
 class TypicalStackModule {
   static forStack(which: Stack): DynamicModule {
-    const imports: DynamicModule['imports'] = [];
+    const imports: DynamicModule['imports'] = [BenchItemsModule];
     const providers: Provider[] = [];
     if (which === 'typical' || which === 'pino-only') imports.push(LoggerModule.forRoot());
     if (which === 'typical' || which === 'passport-pem' || which === 'passport-keyobject') {
@@ -83,7 +83,6 @@ class TypicalStackModule {
     return {
       module: TypicalStackModule,
       imports,
-      controllers: [BenchItemsController],
       providers,
     };
   }
