@@ -6,6 +6,7 @@ import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
 import { AppConfig } from './config/app-config';
 import { ConfigError } from './config/config-error';
+import { LeakproofExpressAdapter } from './security/leakproof-express.adapter';
 import { ProcessSafetyNet } from './security/process-safety-net';
 import { Redactor } from './security/redactor';
 
@@ -22,7 +23,11 @@ async function bootstrap(): Promise<void> {
     process.exit(1);
   }
   const options: NestApplicationOptions = { bodyParser: false, bufferLogs: true };
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), options);
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forRoot(config),
+    new LeakproofExpressAdapter(),
+    options,
+  );
   configureApp(app, config);
   const logger = app.get(Logger);
   ProcessSafetyNet.install(logger, app.get(Redactor));

@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { AddressInfo } from 'node:net';
 import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/app.setup';
+import { LeakproofExpressAdapter } from '../../src/security/leakproof-express.adapter';
 import { AppConfig } from '../../src/config/app-config';
 import { logCapture } from './log-capture';
 import type { TestApp } from './test-app';
@@ -26,6 +27,7 @@ export async function startPlantedApp(
       imports: [AppModule.forRoot(config, { logDestination: logCapture })],
       controllers,
     },
+    new LeakproofExpressAdapter(),
     { bodyParser: false, bufferLogs: true },
   );
   configureApp(app, config);

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/app.setup';
+import { LeakproofExpressAdapter } from '../../src/security/leakproof-express.adapter';
 import { AppConfig } from '../../src/config/app-config';
 import { logCapture } from './log-capture';
 
@@ -84,6 +85,7 @@ export async function startTestApp(env: Record<string, string | undefined>): Pro
     });
     const app = await NestFactory.create<NestExpressApplication>(
       AppModule.forRoot(config, { logDestination: logCapture }),
+      new LeakproofExpressAdapter(),
       { bodyParser: false, bufferLogs: true },
     );
     configureApp(app, config);
