@@ -17,8 +17,15 @@ export type TokenRejectReason =
   | 'invalid';
 
 export class TokenRejectedError extends Error {
-  constructor(readonly reason: TokenRejectReason) {
+  readonly reason: TokenRejectReason;
+
+  /** Built without a stack: only the reason is ever read, and a stack costs every refusal. */
+  constructor(reason: TokenRejectReason) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(reason);
+    Error.stackTraceLimit = limit;
+    this.reason = reason;
     this.name = 'TokenRejectedError';
   }
 

@@ -17,10 +17,18 @@ export interface ProblemOptions {
  * yields the fixed title of its status and nothing else (DESIGN.md P4).
  */
 export class ProblemException extends HttpException {
-  constructor(
-    status: number,
-    readonly problem: ProblemOptions = {},
-  ) {
+  readonly problem: ProblemOptions;
+
+  /**
+   * A client error (4xx) is built without a stack: the filter logs only its reason code, and
+   * capturing a stack was the largest single cost of a refused request (bench/ profile). A
+   * server error keeps its stack for the log.
+   */
+  constructor(status: number, problem: ProblemOptions = {}) {
+    const limit = Error.stackTraceLimit;
+    if (status < 500) Error.stackTraceLimit = 0;
     super(problem.reason ?? 'problem', status);
+    Error.stackTraceLimit = limit;
+    this.problem = problem;
   }
 }
