@@ -167,6 +167,7 @@ export class ScenarioCatalog {
         server: 'raw',
         path: '/items',
         expectStatus: 200,
+        baselineId: 'baseline-static',
       },
     ];
     if (!diagnostics) return list;
