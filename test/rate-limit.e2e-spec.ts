@@ -11,6 +11,7 @@ import { AppConfig } from '../src/config/app-config';
 import { ConfigModule } from '../src/config/config.module';
 import { ItemsModule } from '../src/items/items.module';
 import { LoggingModule } from '../src/logging/logging.module';
+import { LeakproofExpressAdapter } from '../src/security/leakproof-express.adapter';
 import { SecurityModule } from '../src/security/security.module';
 import { ShutdownModule } from '../src/shutdown/shutdown.module';
 import { ThrottlingModule } from '../src/throttling/throttling.module';
@@ -118,10 +119,13 @@ describe('ThrottlingModule order', () => {
         ItemsModule,
       ],
     }).compile();
-    const nest = moduleRef.createNestApplication<NestExpressApplication>({
-      bodyParser: false,
-      bufferLogs: true,
-    });
+    const nest = moduleRef.createNestApplication<NestExpressApplication>(
+      new LeakproofExpressAdapter(),
+      {
+        bodyParser: false,
+        bufferLogs: true,
+      },
+    );
     configureApp(nest, config);
     await nest.init();
     return nest;

@@ -37,8 +37,7 @@ describe('VerifiedTokenCache over HTTP', () => {
   const get = (token: string) =>
     request(app.url).get('/items').set('Authorization', `Bearer ${token}`);
 
-  const reasons = (): unknown[] =>
-    logCapture.failures().map((l) => l.reason);
+  const reasons = (): unknown[] => logCapture.failures().map((l) => l.reason);
 
   /** Runs `fn` with the wall clock moved by `seconds` (the cache's own timers are not moved). */
   async function withClockMoved(seconds: number, fn: () => Promise<void>): Promise<void> {

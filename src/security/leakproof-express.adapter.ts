@@ -14,7 +14,8 @@ const NOT_FOUND = new NotFoundException();
 /**
  * Nest's Express adapter with a cheaper not-found handler. An unmatched request takes Express's
  * error path with NOT_FOUND, reaches Nest's exception layer and the global filter like any other
- * error, and gets the same 404 problem+json. Main and every test app are created with it.
+ * error, and gets the same 404 problem+json. Main and the test apps that serve requests
+ * (test/support) are created with it.
  */
 export class LeakproofExpressAdapter extends ExpressAdapter {
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- Nest's signature

@@ -21,8 +21,8 @@ export class ProblemException extends HttpException {
 
   /**
    * A client error (4xx) is built without a stack: the filter logs only its reason code, and
-   * capturing a stack was the largest single cost of a refused request (bench/ profile). A
-   * server error keeps its stack for the log.
+   * capturing a stack costs every refused request (it was 11% of the 404's CPU in the bench/
+   * profile, when Nest built one per unmatched route). A server error keeps its stack.
    */
   constructor(status: number, problem: ProblemOptions = {}) {
     const limit = Error.stackTraceLimit;
