@@ -12,7 +12,8 @@ import { ConnectionDrain } from './shutdown/connection-drain';
  * interceptor's and the filter's) plus the isolation headers the docs page uses (CORP, COOP,
  * Referrer-Policy). Helmet's legacy headers for HTML in old browsers are off: X-XSS-Protection
  * (IE's auditor), X-Download-Options (IE8), X-DNS-Prefetch-Control, X-Permitted-Cross-Domain-
- * Policies (Flash) and Origin-Agent-Cluster; each costs every response a header (issue #8).
+ * Policies (Flash) and Origin-Agent-Cluster protect nothing a JSON API serves. Leaving them out
+ * saves little (bench/, measured alone: -3% CPU on the 404, within noise on the JWT route).
  */
 const HELMET_OPTIONS: HelmetOptions = {
   contentSecurityPolicy: { directives: { frameAncestors: ["'none'"] } },
