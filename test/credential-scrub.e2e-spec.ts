@@ -31,6 +31,13 @@ class CarelessController {
     res.setHeader('X-Harmless', 'ok');
     return {};
   }
+
+  @JwtAuth()
+  @Get('debug-then-fail')
+  debugThenFail(@Res({ passthrough: true }) res: Response): never {
+    res.setHeader('X-Debug-Upstream', `key=${downstreamKey}`);
+    throw new Error('upstream call failed');
+  }
 }
 
 describe('CredentialScrubInterceptor', () => {
@@ -76,6 +83,18 @@ describe('CredentialScrubInterceptor', () => {
     expect(res.headerText).not.toMatch(/X-Debug-Upstream/i);
     expect(res.headerText).not.toContain(downstreamKey);
     expect(res.headerText).toMatch(/^X-Harmless: ok$/im);
+  });
+
+  it('when a handler sets a secret header and then throws, the error response drops it too', async () => {
+    const res = await rawRequest(app.url, {
+      method: 'GET',
+      path: '/scrub/debug-then-fail',
+      headers: { authorization: `Bearer ${tokens.rs256()}` },
+    });
+    expect(res.status).toBe(500);
+    expect(res.headerText).not.toMatch(/X-Debug-Upstream/i);
+    expect(res.headerText).not.toContain(downstreamKey);
+    expect(res.headerText).toMatch(/^Cache-Control: no-store$/im);
   });
 
   it('when the guard refuses, the handler never runs and the 401 still carries no-store', async () => {
