@@ -10,11 +10,10 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiKeyFormat } from '../src/api-keys/api-key-format';
-import { AppProcess, freePort } from './support/app-process';
+import { AppProcess, freePort, waitForPort } from './support/app-process';
 import { ThrowawayDatabase } from './support/test-app';
 import { TokenFactory } from './support/tokens';
 
@@ -53,24 +52,6 @@ http {
 ${site}
 }
 `;
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => {
-        resolve(false);
-      });
-    });
-    if (up) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`nothing listens on ${port}`);
 }
 
 /**
@@ -112,7 +93,7 @@ describe('nginx in front of two instances (deploy/nginx.conf)', () => {
     // Debian's nginx (.ci/run installs it); /usr/sbin may be missing from a non-root PATH.
     const bin = existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx';
     nginx = spawn(bin, ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
-    await waitForPort(lbPort);
+    await waitForPort(lbPort, 'nginx');
     lb = `http://127.0.0.1:${lbPort}`;
   }, 60_000);
 

@@ -1,9 +1,6 @@
 import { Test } from '@nestjs/testing';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { spawn, ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { connect } from 'node:net';
 import request from 'supertest';
 import { AuthModule } from '../src/auth/auth.module';
 import { configureApp } from '../src/app.setup';
@@ -18,6 +15,7 @@ import { ThrottlingModule } from '../src/throttling/throttling.module';
 import { logCapture } from './support/log-capture';
 import { startTestApp, TestApp } from './support/test-app';
 import { freePort } from './support/app-process';
+import { OwnRedis } from './support/own-redis';
 import { TokenFactory } from './support/tokens';
 
 function expectTooManyRequests(res: request.Response): void {
@@ -215,49 +213,23 @@ withRedis('SharedThrottlerStorage with Redis', () => {
   });
 
   it('when Redis goes away and comes back, the app keeps limiting in-process, then shares again', async () => {
-    const port = await freePort();
-    const start = (): ChildProcess =>
-      spawn(
-        'redis-server',
-        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-        { stdio: 'ignore' },
-      );
-    const waitUp = async (): Promise<void> => {
-      for (let i = 0; i < 100; i++) {
-        const socket = connect(port, '127.0.0.1');
-        const up = await new Promise<boolean>((resolve) => {
-          socket.once('connect', () => {
-            resolve(true);
-          });
-          socket.once('error', () => {
-            resolve(false);
-          });
-        });
-        socket.destroy();
-        if (up) return;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      throw new Error('redis-server did not start');
-    };
-    let redis = start();
-    await waitUp();
+    const redis = new OwnRedis(await freePort());
+    await redis.start();
     const app = await startTestApp({
       ...tokens.env(),
-      REDIS_URL: `redis://127.0.0.1:${port}`,
+      REDIS_URL: redis.url,
       RATE_LIMIT_MAX: '2',
     });
     try {
       expect((await request(app.url).get('/health/live')).status).toBe(200);
       logCapture.clear();
-      redis.kill('SIGKILL');
-      await once(redis, 'exit');
+      await redis.stop();
       expect((await request(app.url).get('/items')).status).toBe(401);
       expect((await request(app.url).get('/items')).status).toBe(401);
       expectTooManyRequests(await request(app.url).get('/items'));
       expect(logCapture.text()).toContain('rate limits fall back to in-process counting');
 
-      redis = start();
-      await waitUp();
+      await redis.start();
       for (let i = 0; i < 100 && !logCapture.text().includes('redis connected'); i++) {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
@@ -265,7 +237,7 @@ withRedis('SharedThrottlerStorage with Redis', () => {
       expect(logCapture.text()).toContain('rate limits are shared through redis again');
     } finally {
       await app.close();
-      redis.kill('SIGKILL');
+      await redis.stop();
     }
   });
 });

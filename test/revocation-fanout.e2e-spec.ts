@@ -1,7 +1,4 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -9,6 +6,7 @@ import { RedisConnection } from '../src/redis/redis-connection';
 import { logCapture } from './support/log-capture';
 import { startTestApp, TestApp } from './support/test-app';
 import { freePort } from './support/app-process';
+import { OwnRedis } from './support/own-redis';
 import { TokenFactory } from './support/tokens';
 
 const sleep = (ms: number) =>
@@ -17,46 +15,6 @@ const sleep = (ms: number) =>
   });
 
 /** A Redis of this test's own (Debian's redis-server, as .ci/run runs it), to stop and restart. */
-class OwnRedis {
-  private process: ChildProcess | null = null;
-
-  constructor(readonly port: number) {}
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    this.process = spawn(
-      'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { stdio: 'ignore' },
-    );
-    for (let i = 0; i < 100; i++) {
-      const socket = connect(this.port, '127.0.0.1');
-      const up = await new Promise<boolean>((resolve) => {
-        socket.once('connect', () => {
-          resolve(true);
-        });
-        socket.once('error', () => {
-          resolve(false);
-        });
-      });
-      socket.destroy();
-      if (up) return;
-      await sleep(50);
-    }
-    throw new Error('redis-server did not start');
-  }
-
-  async stop(): Promise<void> {
-    const p = this.process;
-    if (!p || p.exitCode !== null || p.signalCode !== null) return;
-    p.kill('SIGKILL');
-    await once(p, 'exit');
-  }
-}
-
 async function until(check: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
     if (check()) return;

@@ -1,23 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { connect, Socket } from 'node:net';
 import { Client } from 'pg';
-import { AppProcess } from './support/app-process';
+import { accepts, AppProcess } from './support/app-process';
 import { ThrowawayDatabase } from './support/test-app';
 import { TokenFactory } from './support/tokens';
-
-/** Resolves true when a TCP connection to the port is accepted, false when it is refused. */
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => {
-      resolve(false);
-    });
-  });
-}
 
 /** Reads a whole HTTP/1.1 response from a raw socket until the server closes it. */
 function readResponse(socket: Socket): Promise<string> {

@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
@@ -21,6 +21,29 @@ const sleep = (ms: number) =>
   new Promise<void>((resolve) => {
     setTimeout(resolve, ms);
   });
+
+/** Resolves true when a TCP connection to the loopback port is accepted, false when refused. */
+export function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => {
+      resolve(false);
+    });
+  });
+}
+
+/** Waits (up to 5 s) until something listens on the loopback port; `what` names it on failure. */
+export async function waitForPort(port: number, what: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (await accepts(port)) return;
+    await sleep(50);
+  }
+  throw new Error(`${what} did not start listening on ${port}`);
+}
 
 /**
  * The built app (`dist/main.js`, as `npm start` and the container run it) as a child process on
