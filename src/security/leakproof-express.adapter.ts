@@ -18,10 +18,14 @@ const NOT_FOUND = new NotFoundException();
  * (test/support) are created with it.
  */
 export class LeakproofExpressAdapter extends ExpressAdapter {
-  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- Nest's signature
-  override setNotFoundHandler(handler: Function, prefix?: string): unknown {
-    // A global prefix needs Nest's prefix routing; this app sets none.
-    if (prefix) return super.setNotFoundHandler(handler, prefix);
+  override setNotFoundHandler(
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- Nest's signature
+    handler: Function,
+    prefix?: string,
+    excludedRoutes?: Parameters<ExpressAdapter['setNotFoundHandler']>[2],
+  ): unknown {
+    // A global prefix needs Nest's prefix routing (and its excluded routes); this app sets none.
+    if (prefix) return super.setNotFoundHandler(handler, prefix, excludedRoutes);
     return this.use((_req: Request, _res: Response, next: NextFunction) => {
       next(NOT_FOUND);
     });
