@@ -78,6 +78,18 @@ export class Redactor {
     return this.mayHoldSecret(text) && this.redact(text) !== text;
   }
 
+  /**
+   * True when the text holds something shaped like a secret (a JWT, one of our API keys, a PEM
+   * block, ...): the rule that free-text input fields apply, so a credential pasted into a name
+   * is refused instead of stored and shown to every reader.
+   */
+  static hasSecretShape(text: string): boolean {
+    return SHAPES.some((shape) => {
+      shape.lastIndex = 0;
+      return shape.test(text);
+    });
+  }
+
   private mayHoldSecret(text: string): boolean {
     for (const value of this.configured) {
       if (text.includes(value)) return true;
