@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { freeText } from '../security/free-text.schema';
 
 /** The most items one list call returns (ItemsService.list); the document says so as maxItems. */
 export const ITEMS_PAGE_LIMIT = 100;
@@ -9,7 +10,7 @@ const stock = z.int().min(0).max(1_000_000).meta({ format: 'int32' });
 
 export const CreateItemSchema = z
   .strictObject({
-    name: z.string().trim().min(1).max(200),
+    name: freeText({ max: 200 }),
     stock: stock.default(0),
   })
   .meta({ id: 'CreateItem' });

@@ -6,7 +6,7 @@ const FIELD = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 /**
  * Nest 12's Standard Schema pipe (zod schemas on `@Body({ schema })`, `@Param(..., { schema })`)
- * with an error that names fields and rules and never the values (checklist N7). Path segments
+ * with an error that names fields and rules and never the values (docs/threat-model.md §3). Path segments
  * come from the schema's own keys; anything else prints as `*`, and the messages (which can
  * quote unknown keys) are dropped.
  */
@@ -35,8 +35,10 @@ export class SchemaValidationPipe extends StandardSchemaValidationPipe {
     return parts.length > 0 ? parts.join('.') : '(root)';
   }
 
+  /** The zod issue code, or for a refinement the name it gives itself in `params.rule`. */
   private static rule(issue: StandardSchemaV1.Issue): string {
-    const code = (issue as { code?: unknown }).code;
-    return typeof code === 'string' && /^[a-z_]{1,40}$/.test(code) ? code : 'invalid';
+    const { code, params } = issue as { code?: unknown; params?: { rule?: unknown } };
+    const rule = code === 'custom' && typeof params?.rule === 'string' ? params.rule : code;
+    return typeof rule === 'string' && /^[a-z_]{1,40}$/.test(rule) ? rule : 'invalid';
   }
 }
