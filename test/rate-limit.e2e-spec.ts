@@ -241,3 +241,26 @@ withRedis('SharedThrottlerStorage with Redis', () => {
     }
   });
 });
+
+/** The limiter is the first global guard, so it records the route template for the access log. */
+describe('RateLimitGuard access log', () => {
+  const tokens = new TokenFactory();
+  let app: TestApp;
+
+  beforeAll(async () => {
+    app = await startTestApp({ ...tokens.env(), RATE_LIMIT_MAX: '1' });
+  });
+  afterAll(() => app.close());
+
+  it('when a request is refused with 429, its access line names the route template, not the path', async () => {
+    const id = '00000000-0000-4000-8000-00000000abcd';
+    expect((await request(app.url).get(`/items/${id}`)).status).toBe(401);
+    logCapture.clear();
+    expectTooManyRequests(await request(app.url).get(`/items/${id}`));
+    const lines = logCapture.failures();
+    expect(lines.map((l) => [l.status, l.reason, l.route])).toEqual([
+      [429, 'rate_limited', '/items/:id'],
+    ]);
+    expect(logCapture.text()).not.toContain(id);
+  });
+});

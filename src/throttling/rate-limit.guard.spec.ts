@@ -1,7 +1,7 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { RateLimitGuard } from './rate-limit.guard';
 
-/** The limiter's storage key: plain for an address, hashed for anything else (issue #8). */
+/** The limiter's storage key: plain for an address, hashed for anything else. */
 describe('RateLimitGuard.generateKey', () => {
   class ItemsController {
     list = (): void => undefined;
