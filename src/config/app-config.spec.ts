@@ -181,6 +181,51 @@ describe('AppConfig.scrubEnvironment', () => {
   });
 });
 
+describe('AppConfig.warnings', () => {
+  const publicKey = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    .publicKey.export({ type: 'spki', format: 'pem' })
+    .toString();
+  const base = {
+    JWT_ISSUER: 'https://issuer.example',
+    JWT_AUDIENCE: 'api',
+    JWT_PUBLIC_KEY: publicKey,
+    DATABASE_URL: ':memory:',
+  };
+  const pepperFile = (): string => {
+    const file = join(mkdtempSync(join(tmpdir(), 'lp-warn-')), 'pepper');
+    writeFileSync(file, strong(), { mode: 0o600 });
+    return file;
+  };
+
+  it('when production gets URLs with passwords plainly, each is named once; the public key is not', () => {
+    const password = strong();
+    const config = AppConfig.fromEnv({
+      ...base,
+      NODE_ENV: 'production',
+      API_KEY_PEPPER_FILE: pepperFile(),
+      DATABASE_URL: `postgres://app:${password}@db/app`,
+      REDIS_URL: `redis://:${password}@cache:6379`,
+    });
+    expect(config.warnings.map((w) => w.split(' ')[0])).toEqual(['DATABASE_URL', 'REDIS_URL']);
+    expect(config.warnings.join('\n')).not.toContain(password);
+  });
+
+  it('when production gets its secrets as NAME_FILE and URLs without passwords, there is none', () => {
+    const config = AppConfig.fromEnv({
+      ...base,
+      NODE_ENV: 'production',
+      API_KEY_PEPPER_FILE: pepperFile(),
+      REDIS_URL: 'redis://cache:6379',
+    });
+    expect(config.warnings).toEqual([]);
+  });
+
+  it('when outside production secrets are plain variables, there is none', () => {
+    const config = AppConfig.fromEnv({ ...base, NODE_ENV: 'test', API_KEY_PEPPER: strong() });
+    expect(config.warnings).toEqual([]);
+  });
+});
+
 describe('Secret', () => {
   it('when turned into text by accident, it prints [REDACTED]; reveal() gives the value', () => {
     const secret = new Secret('the-raw-value');

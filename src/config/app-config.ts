@@ -88,6 +88,8 @@ export class AppConfig {
     readonly docsEnabled: boolean,
     readonly logLevel: (typeof LOG_LEVELS)[number],
     private readonly secretValues: readonly Secret[],
+    /** Sound but unsafe choices, each naming a variable and never a value; logged once at boot. */
+    readonly warnings: readonly string[],
   ) {}
 
   get isProduction(): boolean {
@@ -204,6 +206,27 @@ export class AppConfig {
       env.DOCS_ENABLED ?? !production,
       env.LOG_LEVEL,
       secretValues,
+      production ? AppConfig.plainSecretWarnings(input) : [],
+    );
+  }
+
+  /**
+   * Security: a secret given as a plain variable stays in the environment block the process was
+   * started with, which the kernel shows in /proc/<pid>/environ (to the same user and to root)
+   * for the life of the process; deleting it from `process.env` (scrubEnvironment) cannot change
+   * that block. NAME_FILE puts only a path there. JWT_PUBLIC_KEY is not a secret, and a database
+   * or Redis URL is one only when it carries a password.
+   */
+  private static plainSecretWarnings(input: RawEnv): string[] {
+    const names: string[] = SECRET_VARIABLES.filter(
+      (name) => name !== 'JWT_PUBLIC_KEY' && input[name] !== undefined,
+    );
+    for (const name of ['DATABASE_URL', 'REDIS_URL']) {
+      if (AppConfig.urlPassword(input[name])) names.push(name);
+    }
+    return names.map(
+      (name) =>
+        `${name} is a plain environment variable: its value stays readable in /proc/<pid>/environ; give it as ${name}_FILE`,
     );
   }
 
