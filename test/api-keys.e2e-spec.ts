@@ -9,9 +9,9 @@ import { startTestApp, TestApp } from './support/test-app';
 import { TokenFactory } from './support/tokens';
 
 /**
- * API keys over HTTP against the real app (DESIGN.md P1, P5, P6; checklist K1-K9): the machine
- * route, every refusal, the admin API with rotation and revocation, and a final sweep proving
- * no key ever appeared outside its create or rotate response, or in the log.
+ * API keys over HTTP against the real app (docs/threat-model.md §4, §10): the machine route,
+ * every refusal, the admin API with rotation and revocation, and a final sweep proving no key
+ * ever appeared outside its create or rotate response, or in the log.
  */
 const INVALID =
   'ApiKey realm="leakproof", error="invalid_key", error_description="The credential is invalid"';
@@ -168,15 +168,12 @@ describe('ApiKeyGuard', () => {
   });
 
   it.each(['api_key', 'apikey', 'key', 'access_token', 'API_KEY', 'note'])(
-    'when a key is in the %s query parameter, 400 and the value is never echoed',
+    'when the key is in the %s query parameter instead of the header, 400 and the value is never echoed',
     async (name) => {
       const { key } = await createKey();
       logCapture.clear();
       const res = track(
-        await request(app.url)
-          .put(`/items/${itemId}/stock?${name}=${key}`)
-          .set('X-API-Key', key)
-          .send({ stock: 1 }),
+        await request(app.url).put(`/items/${itemId}/stock?${name}=${key}`).send({ stock: 1 }),
       );
       expect(res.status).toBe(400);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
@@ -187,18 +184,63 @@ describe('ApiKeyGuard', () => {
     },
   );
 
+  it('when the header holds the key and a key-shaped value sits in another query parameter, 400 credential_in_query', async () => {
+    const { key } = await createKey();
+    logCapture.clear();
+    const res = track(
+      await request(app.url)
+        .put(`/items/${itemId}/stock?note=${key}`)
+        .set('X-API-Key', key)
+        .send({ stock: 1 }),
+    );
+    expect(res.status).toBe(400);
+    expect(res.text).not.toContain(key);
+    expect(logCapture.failures().map((l) => l.reason)).toEqual(['credential_in_query']);
+  });
+
+  it.each(['api_key', 'access_token', 'API_KEY'])(
+    'when the header holds the key and the %s query parameter holds another credential, 400 invalid_request',
+    async (name) => {
+      const { key } = await createKey();
+      logCapture.clear();
+      const res = track(
+        await request(app.url)
+          .put(`/items/${itemId}/stock?${name}=${key}`)
+          .set('X-API-Key', key)
+          .send({ stock: 1 }),
+      );
+      expect(res.status).toBe(400);
+      expect(res.headers['www-authenticate']).toMatch(
+        /^Bearer realm="leakproof", error="invalid_request"/,
+      );
+      expect(res.text).not.toContain(key);
+      expect(logCapture.failures().map((l) => l.reason)).toEqual(['multiple_credentials']);
+    },
+  );
+
   it.each([
     ['a credential field', (key: string) => ({ stock: 1, api_key: key })],
     ['an X-API-Key field', (key: string) => ({ stock: 1, 'X-API-Key': key })],
     ['a key-shaped value', (key: string) => ({ stock: 1, note: `see ${key}` })],
-  ])('when the body carries %s, 400 and the value is never echoed', async (_name, body) => {
-    const { key } = await createKey();
-    const res = track(
-      await request(app.url).put(`/items/${itemId}/stock`).set('X-API-Key', key).send(body(key)),
-    );
-    expect(res.status).toBe(400);
-    expect(res.text).not.toContain(key);
-  });
+    ['a key-shaped value nested deep', (key: string) => ({ stock: 1, a: [[{ b: [[key]] }]] })],
+    ['a key-shaped name nested deep', (key: string) => ({ stock: 1, a: [{ [key]: 1 }] })],
+  ])(
+    'when the body carries %s, 400 credential_in_body and the value is never echoed',
+    async (_name, body) => {
+      const { key } = await createKey();
+      logCapture.clear();
+      const res = track(
+        await request(app.url)
+          .put(`/items/${itemId}/stock`)
+          .set('X-API-Key', key)
+          .set('Content-Type', 'application/json')
+          .send(JSON.stringify(body(key))),
+      );
+      expect(res.status).toBe(400);
+      expect(res.text).not.toContain(key);
+      expect(logCapture.failures().map((l) => l.reason)).toEqual(['credential_in_body']);
+    },
+  );
 
   it('when a JWT is sent to the key route, 401 (bearer tokens never open key routes)', async () => {
     const token = tokens.rs256({ scope: 'stock:write api-keys:admin' });
@@ -212,7 +254,7 @@ describe('ApiKeyGuard', () => {
     expect(res.headers['www-authenticate']).toBe('ApiKey realm="leakproof"');
   });
 
-  it('when a valid key comes with an Authorization header on the key route, 401', async () => {
+  it('when a valid key comes with an Authorization header on the key route, 400 invalid_request', async () => {
     const { key } = await createKey();
     const res = track(
       await request(app.url)
@@ -221,7 +263,11 @@ describe('ApiKeyGuard', () => {
         .set('Authorization', `Bearer ${admin}`)
         .send({ stock: 1 }),
     );
-    expectInvalid(res);
+    expect(res.status).toBe(400);
+    expect(res.headers['www-authenticate']).toMatch(
+      /^Bearer realm="leakproof", error="invalid_request"/,
+    );
+    expect(res.text).not.toContain(key);
   });
 
   it('when a key is sent to a JWT route, as X-API-Key or as a bearer token, 401', async () => {
@@ -429,31 +475,63 @@ describe('ApiKeyGuard', () => {
 });
 
 describe('ApiKeyFailureLimiter over HTTP', () => {
+  const tokens = new TokenFactory();
+  const admin = tokens.rs256({ scope: 'api-keys:admin items:write' });
   let app: TestApp;
 
   beforeAll(async () => {
-    app = await startTestApp({
-      ...new TokenFactory().env(),
-      API_KEY_FAILURES_PER_MINUTE: '3',
-    });
+    app = await startTestApp({ ...tokens.env(), API_KEY_FAILURES_PER_MINUTE: '3' });
   });
   afterAll(() => app.close());
 
-  it('when an address exceeds its failed verifications, 429 problem+json with Retry-After, even for a valid key', async () => {
-    const put = (key: string) =>
-      request(app.url)
-        .put('/items/00000000-0000-4000-8000-000000000000/stock')
-        .set('X-API-Key', key)
-        .send({ stock: 1 });
+  const put = (key: string) =>
+    request(app.url)
+      .put('/items/00000000-0000-4000-8000-000000000000/stock')
+      .set('X-API-Key', key)
+      .send({ stock: 1 });
+
+  const expectLimited = (res: Response): void => {
+    expect(res.status).toBe(429);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    const retryAfter = Number(res.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+  };
+
+  it('when an address exceeds its failed verifications, further bad keys get 429 with Retry-After while a valid key from the same address is served', async () => {
+    const created = await request(app.url)
+      .post('/api-keys')
+      .set('Authorization', `Bearer ${admin}`)
+      .send({ name: 'behind the same NAT', scopes: ['stock:write'] });
+    const { key } = created.body as Created;
+    const item = await request(app.url)
+      .post('/items')
+      .set('Authorization', `Bearer ${admin}`)
+      .send({ name: 'shared', stock: 0 });
+    const { id } = item.body as { id: string };
+
     for (let i = 0; i < 3; i++) {
       expect((await put(ApiKeyFormat.generate('test').key)).status).toBe(401);
     }
-    const limited = await put(ApiKeyFormat.generate('test').key);
-    expect(limited.status).toBe(429);
-    expect(limited.headers['content-type']).toMatch(/^application\/problem\+json/);
-    const retryAfter = Number(limited.headers['retry-after']);
-    expect(retryAfter).toBeGreaterThanOrEqual(1);
-    expect(retryAfter).toBeLessThanOrEqual(60);
-    expect((await put('not-even-a-key')).status).toBe(429);
+    logCapture.clear();
+    expectLimited(await put(ApiKeyFormat.generate('test').key));
+    expectLimited(await put('not-even-a-key'));
+    expect(logCapture.failures().map((l) => l.reason)).toEqual([
+      'api_key_failures_limited',
+      'api_key_failures_limited',
+    ]);
+
+    const valid = await request(app.url)
+      .put(`/items/${id}/stock`)
+      .set('X-API-Key', key)
+      .send({ stock: 7 });
+    expect(valid.status).toBe(200);
+    expect(valid.body).toMatchObject({ id, stock: 7 });
+
+    // Served once, the valid key does not reopen the address to guesses.
+    expectLimited(await put(ApiKeyFormat.generate('test').key));
+    // A request with no key is not a guess: the bare challenge, as ever.
+    const none = await request(app.url).put(`/items/${id}/stock`).send({ stock: 1 });
+    expect(none.status).toBe(401);
   });
 });

@@ -7,7 +7,7 @@ import { startTestApp, TestApp } from './support/test-app';
 import { TokenFactory } from './support/tokens';
 
 /**
- * The JWT attack corpus (checklist §2, A1-A22) over HTTP against the real app. Every attack
+ * The JWT attack corpus (docs/threat-model.md §9) over HTTP against the real app. Every attack
  * gets the same 401: constant body, `WWW-Authenticate: Bearer ... error="invalid_token"`.
  */
 const INVALID_CHALLENGE =
@@ -230,6 +230,27 @@ describe('JWT attack suite', () => {
     },
   );
 
+  it.each([
+    ['?access_token', (t: string) => [`/items?access_token=${t}`, {}]],
+    ['X-API-Key', (t: string) => ['/items', { 'X-API-Key': t }]],
+  ] as [string, (t: string) => [string, Record<string, string>]][])(
+    'when a valid bearer token comes with a second credential in %s, 400 invalid_request',
+    async (_where, second) => {
+      const token = tokens.rs256();
+      const [path, headers] = second(tokens.rs256({ sub: 'mallory' }));
+      const res = await request(app.url)
+        .get(path)
+        .set(headers)
+        .set('Authorization', `Bearer ${token}`);
+      expect(res.status).toBe(400);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.headers['www-authenticate']).toBe(
+        'Bearer realm="leakproof", error="invalid_request", error_description="The request carries more than one credential"',
+      );
+      expect(res.text).not.toContain(token);
+    },
+  );
+
   it('when the token lacks the route scope, 403 insufficient_scope', async () => {
     const res = await request(app.url)
       .post('/items')
@@ -289,7 +310,7 @@ describe('JWT attack suite against a JWKS key source', () => {
     expect(res.status).toBe(200);
   });
 
-  it('when an unsigned RS256 token names an unknown kid, 401 and the process keeps serving (A15)', async () => {
+  it('when an unsigned RS256 token names an unknown kid, 401 and the process keeps serving', async () => {
     const token = TokenFactory.unsigned(
       { alg: 'RS256', typ: 'at+jwt', kid: 'nope' },
       tokens.claims(),
@@ -303,7 +324,7 @@ describe('JWT attack suite against a JWKS key source', () => {
     expect((await request(app.url).get('/health/live')).status).toBe(200);
   });
 
-  it('when many unknown kids arrive, the JWKS is fetched a bounded number of times (A22)', async () => {
+  it('when many unknown kids arrive, the JWKS is fetched a bounded number of times', async () => {
     const before = fetches;
     for (let i = 0; i < 30; i++) {
       await request(app.url)

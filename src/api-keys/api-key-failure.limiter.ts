@@ -13,27 +13,38 @@ const WINDOW_MS = 60_000;
 /** Bounded: a spray from many addresses evicts the oldest windows instead of growing the heap. */
 const MAX_ADDRESSES = 50_000;
 
-/** {failures in the window, ms until it ends}: one round trip, read-only. */
-const READ_SCRIPT = `return {tonumber(redis.call('GET', KEYS[1]) or '0'), redis.call('PTTL', KEYS[1])}`;
-/** INCR, and PEXPIRE on the window's first failure, atomically. */
+/** INCR, PEXPIRE on the window's first failure, atomically: {failures, ms until the window ends}. */
 const RECORD_SCRIPT = `
 local failures = redis.call('INCR', KEYS[1])
-if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return failures
+local ms = redis.call('PTTL', KEYS[1])
+if ms < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ms = tonumber(ARGV[1])
+end
+return {failures, ms}
 `;
 
 interface FailureCommands {
-  leakproofFailuresRead(key: string): Promise<[number, number]>;
-  leakproofFailuresRecord(key: string, windowMs: number): Promise<number>;
+  leakproofFailuresRecord(key: string, windowMs: number): Promise<[number, number]>;
 }
 
 /**
- * Limits failed API-key verifications per client address (checklist K9, ASVS 6.3.1 analogue,
- * OWASP API4:2023): guessing keys, or hammering the database with well-formed fake ones, stops
- * after `API_KEY_FAILURES_PER_MINUTE` failures until the window ends. Only failures count, so a
- * busy client with a good key is never slowed. Fixed one-minute windows, counted in Redis when
- * it is configured and reachable, so replicas share one allowance (an attacker does not get N
- * times the guesses behind N instances); in process otherwise, never blocking on an outage.
+ * Limits failed API-key verifications per client address (docs/threat-model.md §10, OWASP
+ * API2:2023 and API4:2023, ASVS 6.3.1 analogue): after `API_KEY_FAILURES_PER_MINUTE` failures
+ * in a window, every further failure from that address answers 429 with Retry-After instead of
+ * 401, until the window ends. Fixed one-minute windows, counted in Redis when it is configured
+ * and reachable, so replicas share one allowance (an attacker does not get N times the guesses
+ * behind N instances); in process otherwise, never blocking on an outage.
+ *
+ * Security: only failures are counted and only failures are refused. A key that verifies is
+ * served even when its address is over the limit, because many clients can share one address
+ * (NAT, a corporate proxy, a CI fleet) and a limit that refused them all would let any one of
+ * them lock the others out with twenty bad keys. Guessing stays limited all the same: once the
+ * address is over its limit a wrong key gets 429, never 401, so the answer to a guess says
+ * nothing beyond "limited" (and a 190-bit secret is out of reach of guessing anyway). The cost
+ * of still verifying is bounded: a malformed key or a bad checksum is refused offline, a
+ * repeated key comes from the verifier's cache, and a new well-formed key costs one lookup by
+ * primary key, the same as any request the general rate limit already allows that address.
  */
 @Injectable()
 export class ApiKeyFailureLimiter {
@@ -48,41 +59,36 @@ export class ApiKeyFailureLimiter {
     this.limit = config.apiKeys.failuresPerMinute;
   }
 
-  /** Seconds until this address may try again, or null when it is not blocked. */
-  async retryAfterSeconds(address: string): Promise<number | null> {
+  /**
+   * Counts one failed verification from this address. Returns the seconds until its window
+   * ends when the address is now over its limit, or null while it is within it.
+   */
+  async recordFailure(address: string): Promise<number | null> {
     const client = this.redis.client();
     if (client) {
       try {
-        const [failures, ms] = await this.commands(client).leakproofFailuresRead(this.key(address));
-        if (failures < this.limit || ms <= 0) return null;
-        return Math.max(1, Math.ceil(ms / 1000));
+        const [failures, ms] = await this.commands(client).leakproofFailuresRecord(
+          this.key(address),
+          WINDOW_MS,
+        );
+        return this.retryAfter(failures, ms);
       } catch (error) {
         this.redis.reportFailure(error);
       }
     }
-    const window = this.windows.get(address);
     const now = Date.now();
-    if (!window || window.resetAt <= now || window.failures < this.limit) return null;
-    return Math.max(1, Math.ceil((window.resetAt - now) / 1000));
+    let window = this.windows.get(address);
+    if (!window || window.resetAt <= now) {
+      window = { failures: 0, resetAt: now + WINDOW_MS };
+      this.windows.set(address, window);
+    }
+    window.failures++;
+    return this.retryAfter(window.failures, window.resetAt - now);
   }
 
-  async recordFailure(address: string): Promise<void> {
-    const client = this.redis.client();
-    if (client) {
-      try {
-        await this.commands(client).leakproofFailuresRecord(this.key(address), WINDOW_MS);
-        return;
-      } catch (error) {
-        this.redis.reportFailure(error);
-      }
-    }
-    const now = Date.now();
-    const window = this.windows.get(address);
-    if (!window || window.resetAt <= now) {
-      this.windows.set(address, { failures: 1, resetAt: now + WINDOW_MS });
-    } else {
-      window.failures++;
-    }
+  private retryAfter(failures: number, msLeft: number): number | null {
+    if (failures <= this.limit) return null;
+    return Math.max(1, Math.ceil(msLeft / 1000));
   }
 
   private key(address: string): string {
@@ -92,7 +98,6 @@ export class ApiKeyFailureLimiter {
   private commands(client: Redis): FailureCommands {
     if (!this.scripted.has(client)) {
       // ioredis sends EVALSHA and falls back to EVAL when the server lacks the script.
-      client.defineCommand('leakproofFailuresRead', { numberOfKeys: 1, lua: READ_SCRIPT });
       client.defineCommand('leakproofFailuresRecord', { numberOfKeys: 1, lua: RECORD_SCRIPT });
       this.scripted.add(client);
     }

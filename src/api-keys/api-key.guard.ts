@@ -19,15 +19,16 @@ const KEY_SHAPE = /\blp_(?:live|test)_[A-Za-z0-9]/;
 
 /**
  * Authenticates routes declared with `@ApiKeyAuth(...)`. Called by the global
- * AuthenticationGuard; ScopeGuard checks the scopes afterwards.
+ * AuthenticationGuard, which has already refused a request with more than one credential;
+ * ScopeGuard checks the scopes afterwards.
  *
  * Security:
- * - the key is read from `X-API-Key` only (DESIGN.md P5, checklist K6): a credential in the
- *   query string or body is refused with a fixed 400 that never echoes it, and an
- *   `Authorization` header next to the key is refused (one scheme per route, RFC 6750 §2);
+ * - the key is read from `X-API-Key` only (docs/threat-model.md §4): a credential in the
+ *   query string or body is refused with a fixed 400 that never echoes it;
  * - unknown, malformed, revoked and expired keys all get the same 401 body and header
- *   (checklist K9); the reason and the public id go to the log only;
- * - failed verifications are limited per client address (429 with Retry-After).
+ *   (docs/threat-model.md §10); the reason and the public id go to the log only;
+ * - failed verifications are limited per client address; see ApiKeyFailureLimiter for why a
+ *   key is still verified when its address is over the limit.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
@@ -40,14 +41,6 @@ export class ApiKeyGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<Request & { user?: Principal }>();
-    const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
-    const retryAfter = await this.limiter.retryAfterSeconds(address);
-    if (retryAfter !== null) {
-      throw new ProblemException(HttpStatus.TOO_MANY_REQUESTS, {
-        reason: 'api_key_failures_limited',
-        headers: { 'Retry-After': String(retryAfter) },
-      });
-    }
     const misplaced = ApiKeyGuard.misplacedCredential(req);
     if (misplaced) {
       throw new ProblemException(HttpStatus.BAD_REQUEST, {
@@ -59,21 +52,27 @@ export class ApiKeyGuard implements CanActivate {
     if (typeof presented !== 'string' || presented.length === 0) {
       throw AuthChallenge.missing('ApiKey');
     }
-    if (req.headers.authorization !== undefined) {
-      throw AuthChallenge.invalid('ApiKey', 'mixed_credentials');
-    }
     const result = await this.verifier.verify(presented);
-    if (!result.ok) {
-      await this.limiter.recordFailure(address);
-      this.logger.warn({
-        event: 'api_key_rejected',
-        reason: result.reason,
-        keyId: result.publicId,
-      });
-      throw AuthChallenge.invalid('ApiKey', `api_key_${result.reason}`);
+    if (result.ok) {
+      req.user = { kind: 'machine', subject: result.publicId, scopes: result.scopes };
+      return true;
     }
-    req.user = { kind: 'machine', subject: result.publicId, scopes: result.scopes };
-    return true;
+    const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+    const retryAfter = await this.limiter.recordFailure(address);
+    if (retryAfter !== null) {
+      // Over the limit the answer no longer says whether a guess was a key at all; the
+      // access line's reason says the address is limited, so no event per guess is logged.
+      throw new ProblemException(HttpStatus.TOO_MANY_REQUESTS, {
+        reason: 'api_key_failures_limited',
+        headers: { 'Retry-After': String(retryAfter) },
+      });
+    }
+    this.logger.warn({
+      event: 'api_key_rejected',
+      reason: result.reason,
+      keyId: result.publicId,
+    });
+    throw AuthChallenge.invalid('ApiKey', `api_key_${result.reason}`);
   }
 
   private static misplacedCredential(req: Request): 'query' | 'body' | null {
@@ -83,15 +82,34 @@ export class ApiKeyGuard implements CanActivate {
         if (MISPLACED_NAMES.has(name.toLowerCase()) || KEY_SHAPE.test(value)) return 'query';
       }
     }
-    const body: unknown = req.body;
-    if (typeof body === 'object' && body !== null) {
-      if (Object.keys(body).some((name) => MISPLACED_NAMES.has(name.toLowerCase()))) {
-        return 'body';
-      }
-      if (KEY_SHAPE.test(JSON.stringify(body))) return 'body';
-    } else if (typeof body === 'string' && KEY_SHAPE.test(body)) {
-      return 'body';
+    return ApiKeyGuard.bodyHoldsCredential(req.body) ? 'body' : null;
+  }
+
+  /**
+   * A credential-named field at the top level, or a key-shaped name or string anywhere.
+   *
+   * Security: an explicit stack, never recursion, so no body can exhaust the call stack; each
+   * value is visited once, so the work is linear in a body already bounded by BODY_LIMIT and
+   * MAX_JSON_DEPTH (src/security/security.module.ts).
+   */
+  private static bodyHoldsCredential(body: unknown): boolean {
+    if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
+      if (Object.keys(body).some((name) => MISPLACED_NAMES.has(name.toLowerCase()))) return true;
     }
-    return null;
+    const pending: unknown[] = [body];
+    while (pending.length > 0) {
+      const value = pending.pop();
+      if (typeof value === 'string') {
+        if (KEY_SHAPE.test(value)) return true;
+      } else if (Array.isArray(value)) {
+        for (const inner of value as unknown[]) pending.push(inner);
+      } else if (typeof value === 'object' && value !== null) {
+        for (const [name, inner] of Object.entries(value)) {
+          if (KEY_SHAPE.test(name)) return true;
+          pending.push(inner);
+        }
+      }
+    }
+    return false;
   }
 }

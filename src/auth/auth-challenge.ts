@@ -5,8 +5,8 @@ const REALM = 'leakproof';
 
 /**
  * RFC 6750 §3 responses. The header values are fixed strings: no token, claim, configuration
- * value or library message ever goes into them (checklist 6750-3c, P6). API-key routes use
- * the same shapes under their own scheme name.
+ * value or library message ever goes into them (RFC 6750 §3, docs/threat-model.md §3). API-key
+ * routes use the same shapes under their own scheme name.
  */
 export class AuthChallenge {
   /** No credentials for this scheme: 401 with the bare challenge and no error code (§3.1). */
@@ -24,6 +24,24 @@ export class AuthChallenge {
       reason,
       headers: {
         'WWW-Authenticate': `${AuthChallenge.header(scheme)}, error="${error}", error_description="The credential is invalid"`,
+      },
+    });
+  }
+
+  /**
+   * More than one credential in one request (RFC 6750 §2: a client MUST NOT use more than one
+   * method; §3.1: 400 `invalid_request`). Refused before any route's scheme is looked at, so
+   * the challenge is always `Bearer`, the scheme RFC 6750 defines this error code for, on
+   * every route: the answer is the same whichever route was asked and whichever credentials
+   * were combined, and none of them is examined.
+   */
+  static multipleCredentials(): ProblemException {
+    return new ProblemException(HttpStatus.BAD_REQUEST, {
+      reason: 'multiple_credentials',
+      detail:
+        'Send exactly one credential: a bearer token in the Authorization header or an API key in the X-API-Key header.',
+      headers: {
+        'WWW-Authenticate': `${AuthChallenge.header('Bearer')}, error="invalid_request", error_description="The request carries more than one credential"`,
       },
     });
   }

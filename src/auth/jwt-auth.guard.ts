@@ -10,7 +10,7 @@ const BEARER = /^Bearer\s/i;
 /**
  * Authenticates a bearer token through passport-jwt and turns every outcome into an RFC 6750
  * answer. No bearer credentials: 401 with the bare challenge. Any invalid token: one constant
- * 401, whatever failed; the reason goes to the log only (checklist P6, P7).
+ * 401, whatever failed; the reason goes to the log only (docs/threat-model.md §3, §9).
  */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard('jwt') {
