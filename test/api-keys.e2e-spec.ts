@@ -36,7 +36,12 @@ describe('ApiKeyGuard', () => {
   let itemId: string;
 
   beforeAll(async () => {
-    app = await startTestApp({ ...tokens.env(), API_KEY_FAILURES_PER_MINUTE: '10000' });
+    app = await startTestApp({
+      ...tokens.env(),
+      API_KEY_FAILURES_PER_MINUTE: '10000',
+      // Some keys here carry scopes no key route needs, to show they still open no JWT route.
+      API_KEY_ALLOWED_SCOPES: 'stock:write,items:read,api-keys:admin',
+    });
     const res = await request(app.url)
       .post('/items')
       .set('Authorization', `Bearer ${admin}`)
