@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
+import { closeStarted } from './support/cleanup';
 import { logCapture } from './support/log-capture';
 import { startTestApp, TestApp } from './support/test-app';
 import { TokenFactory } from './support/tokens';
@@ -105,9 +106,11 @@ describe('DownstreamClient over loopback', () => {
     const c = Array.from({ length: 12 }, (_, i) => random(`canary${i}x`));
     allCanaries.push(...c);
     const res = await request(target.url)
-      .get(`/items/${id}/stock-level?api_key=${c[0]}&token=${c[1]}&note=${c[2]}`)
+      // A second credential (X-API-Key, ?api_key) would be refused before the handler (RFC 6750
+      // §2): what rides along here are the headers and query values that still reach it.
+      .get(`/items/${id}/stock-level?ref=${c[0]}&page=${c[1]}&note=${c[2]}`)
       .set('Authorization', `Bearer ${token}`)
-      .set('X-API-Key', c[3])
+      .set('X-Access-Token', c[3])
       .set('Cookie', `session=${c[4]}; theme=${c[5]}`)
       .set('Proxy-Authorization', `Bearer ${c[6]}`)
       .set('X-Auth-Token', c[7])
@@ -155,8 +158,7 @@ describe('DownstreamClient over loopback', () => {
   });
 
   afterAll(async () => {
-    await Promise.all([app.close(), refusedApp.close(), unconfiguredApp.close()]);
-    await Promise.all([inventory.close(), elsewhere.close()]);
+    await closeStarted(app, refusedApp, unconfiguredApp, inventory, elsewhere);
   });
 
   it('when the downstream answers, it gets the server-held key and nothing the client sent', async () => {
