@@ -9,12 +9,21 @@ import { ConfigError } from './config/config-error';
 import { LeakproofExpressAdapter } from './security/leakproof-express.adapter';
 import { ProcessSafetyNet } from './security/process-safety-net';
 import { Redactor } from './security/redactor';
+import { StartupFailure, StartupStep } from './security/startup-failure';
 
-async function bootstrap(): Promise<void> {
-  let config: AppConfig;
+/** How long a failed start may spend closing what it opened (pool, Redis) before it exits. */
+const CLOSE_BOUND_MS = 5000;
+
+interface Startup {
+  step: StartupStep;
+  app?: NestExpressApplication;
+}
+
+function loadConfig(): AppConfig {
   try {
-    config = AppConfig.fromEnv(process.env);
+    const config = AppConfig.fromEnv(process.env);
     AppConfig.scrubEnvironment(process.env);
+    return config;
   } catch (error) {
     // Security: names and rules only; ConfigError never holds a value.
     process.stderr.write(
@@ -22,17 +31,60 @@ async function bootstrap(): Promise<void> {
     );
     process.exit(1);
   }
-  const options: NestApplicationOptions = { bodyParser: false, bufferLogs: true };
-  const app = await NestFactory.create<NestExpressApplication>(
+}
+
+async function start(config: AppConfig, startup: Startup): Promise<void> {
+  const options: NestApplicationOptions = {
+    bodyParser: false,
+    bufferLogs: true,
+    // Security: Nest's defaults abort the process on a failed create and print the buffered
+    // raw error; here the failure is ours to report (fail() below), and the buffered lines
+    // reach the JSON log only through configureApp.
+    abortOnError: false,
+    autoFlushLogs: false,
+  };
+  startup.app = await NestFactory.create<NestExpressApplication>(
     AppModule.forRoot(config),
     new LeakproofExpressAdapter(),
     options,
   );
+  const app = startup.app;
   configureApp(app, config);
+  startup.step = 'init';
+  await app.init();
+  startup.step = 'listen';
+  await app.listen(config.port, config.host);
   const logger = app.get(Logger);
   ProcessSafetyNet.install(logger, app.get(Redactor));
-  await app.listen(config.port, config.host);
   logger.log(`listening on http://${config.host}:${config.port}`, 'Bootstrap');
 }
 
-void bootstrap();
+/** Closes what a failed start opened (pool, Redis), bounded, then exits 1. */
+async function stop(app: NestExpressApplication | undefined): Promise<void> {
+  const bound = new Promise<void>((resolve) => setTimeout(resolve, CLOSE_BOUND_MS).unref());
+  await Promise.race([app?.close().catch(() => undefined), bound]);
+  process.exit(1);
+}
+
+/**
+ * Every failed start ends the same way: one plain-text message on stderr naming the step and a
+ * safe cause, what was opened closed, and exit status 1, so a restart-on-failure policy
+ * restarts the app.
+ */
+function main(): void {
+  const config = loadConfig();
+  const startup: Startup = { step: 'create' };
+  let failed = false;
+  const fail = (reason: unknown): Promise<void> => {
+    if (failed) return Promise.resolve();
+    failed = true;
+    const cause = StartupFailure.describe(startup.step, reason, config);
+    process.stderr.write(`Startup failed: ${cause}\n`);
+    process.exitCode = 1;
+    return stop(startup.app);
+  };
+  const uninstall = ProcessSafetyNet.installForStartup((reason) => void fail(reason));
+  start(config, startup).then(uninstall, fail).catch(fail);
+}
+
+main();

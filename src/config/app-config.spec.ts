@@ -166,6 +166,50 @@ describe('AppConfig', () => {
   });
 });
 
+describe('AppConfig HTTP server settings', () => {
+  const base = { NODE_ENV: 'test', JWT_SECRET: strong(), API_KEY_PEPPER: strong() };
+
+  it('when nothing is set, the bounds are 10 s for headers, 30 s per request, 5 s keep-alive, 1000 connections', () => {
+    expect(AppConfig.fromEnv(base).http).toEqual({
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 5000,
+      maxConnections: 1000,
+    });
+  });
+
+  it('when the variables are set, the settings carry them', () => {
+    const config = AppConfig.fromEnv({
+      ...base,
+      HTTP_HEADERS_TIMEOUT_MS: '2000',
+      HTTP_REQUEST_TIMEOUT_MS: '4000',
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: '65000',
+      HTTP_MAX_CONNECTIONS: '50',
+    });
+    expect(config.http).toEqual({
+      headersTimeoutMs: 2000,
+      requestTimeoutMs: 4000,
+      keepAliveTimeoutMs: 65_000,
+      maxConnections: 50,
+    });
+  });
+
+  it('when the headers timeout exceeds the request timeout, it refuses naming both', () => {
+    expect(
+      refusal({ ...base, HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' }),
+    ).toContain('HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS');
+  });
+
+  it.each([
+    ['HTTP_HEADERS_TIMEOUT_MS', '0'],
+    ['HTTP_REQUEST_TIMEOUT_MS', '999999999'],
+    ['HTTP_KEEP_ALIVE_TIMEOUT_MS', 'soon'],
+    ['HTTP_MAX_CONNECTIONS', '0'],
+  ])('when %s is %s, it refuses naming the variable', (name, value) => {
+    expect(refusal({ ...base, [name]: value })).toMatch(new RegExp(`^  - ${name}:`, 'm'));
+  });
+});
+
 describe('AppConfig.scrubEnvironment', () => {
   it('when the config is loaded, secret variables and their _FILE paths leave the environment', () => {
     const env: NodeJS.ProcessEnv = {

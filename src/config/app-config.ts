@@ -57,6 +57,24 @@ export interface ApiKeySettings {
   failuresPerMinute: number;
 }
 
+/**
+ * Bounds on client connections, applied to the HTTP server by HttpServerHardening. Node checks
+ * the headers and request timeouts once a second there, so each fires up to a second late.
+ */
+export interface HttpServerSettings {
+  /** Longest a client may take to send the request line and headers (slowloris). */
+  headersTimeoutMs: number;
+  /** Longest a client may take to send the whole request, body included; >= headersTimeoutMs. */
+  requestTimeoutMs: number;
+  /**
+   * How long an idle keep-alive connection stays open. Behind a load balancer it must exceed
+   * the balancer's idle timeout, or the balancer may reuse a connection the app is closing.
+   */
+  keepAliveTimeoutMs: number;
+  /** Connections open at once; a connection beyond it is closed as soon as it is accepted. */
+  maxConnections: number;
+}
+
 type RawEnv = Record<string, string | undefined>;
 
 const DEV_ISSUER = 'leakproof-dev-issuer';
@@ -73,6 +91,7 @@ export class AppConfig {
     readonly nodeEnv: Env['NODE_ENV'],
     readonly port: number,
     readonly host: string,
+    readonly http: HttpServerSettings,
     readonly jwt: JwtSettings,
     readonly apiKeyPepper: Secret,
     readonly apiKeys: ApiKeySettings,
@@ -152,6 +171,11 @@ export class AppConfig {
       problems.push('DOWNSTREAM_BASE_URL, DOWNSTREAM_API_KEY: set both or neither');
     }
 
+    if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
+      // Node's own rule: the headers are part of the request, so their bound cannot be longer.
+      problems.push('HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS');
+    }
+
     for (const origin of env.CORS_ORIGINS) {
       if (!AppConfig.isOrigin(origin)) {
         problems.push('CORS_ORIGINS: each entry must be an origin like https://app.example.com');
@@ -181,6 +205,12 @@ export class AppConfig {
       env.NODE_ENV,
       env.PORT,
       env.HOST,
+      {
+        headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS,
+        requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
+        keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+        maxConnections: env.HTTP_MAX_CONNECTIONS,
+      },
       {
         issuer,
         audience,

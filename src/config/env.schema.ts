@@ -62,6 +62,15 @@ export const envSchema = z.object({
   API_KEY_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(20),
   DOWNSTREAM_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   DOWNSTREAM_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(5000),
+  /**
+   * Bounds on a client's connection (OWASP API4:2023; slowloris): the time to send the request
+   * line and headers, then the whole request, the idle time of a keep-alive connection, and the
+   * connections open at once. A trickling client is cut off before the rate limiter sees it.
+   */
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1000).max(120_000).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(5000),
+  HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(1000),
   CORS_ORIGINS: list.default([]),
   DOCS_ENABLED: bool.optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),

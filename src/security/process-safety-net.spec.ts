@@ -39,6 +39,31 @@ describe('ProcessSafetyNet', () => {
     expect(JSON.stringify(lines[0])).not.toContain(key);
   });
 
+  it('while starting, an unhandled rejection is handed to the failure handler', () => {
+    const failures: unknown[] = [];
+    const uninstall = ProcessSafetyNet.installForStartup((reason) => failures.push(reason));
+    const reason = new Error('start-up work nobody awaited');
+    try {
+      const rejected = Promise.reject(reason);
+      rejected.catch(() => undefined);
+      process.emit('unhandledRejection', reason, rejected);
+    } finally {
+      uninstall();
+    }
+    expect(failures).toEqual([reason]);
+  });
+
+  it('when the start-up handlers are removed, neither rejections nor exceptions reach them', () => {
+    const rejections = process.listenerCount('unhandledRejection');
+    const exceptions = process.listenerCount('uncaughtException');
+    const uninstall = ProcessSafetyNet.installForStartup(() => undefined);
+    expect(process.listenerCount('unhandledRejection')).toBe(rejections + 1);
+    expect(process.listenerCount('uncaughtException')).toBe(exceptions + 1);
+    uninstall();
+    expect(process.listenerCount('unhandledRejection')).toBe(rejections);
+    expect(process.listenerCount('uncaughtException')).toBe(exceptions);
+  });
+
   it('when uninstalled, it no longer listens', () => {
     const before = process.listenerCount('unhandledRejection');
     const logger: LoggerService = {
