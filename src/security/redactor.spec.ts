@@ -97,6 +97,109 @@ describe('Redactor', () => {
     expect(redactor.containsSecret(text)).toBe(false);
   });
 
+  describe('on long or crafted text', () => {
+    const MAX = Redactor.MAX_LENGTH;
+    const MIB = 1024 * 1024;
+    const fill = (unit: string, length = MIB): string =>
+      unit.repeat(Math.ceil(length / unit.length)).slice(0, length);
+    const cut = (kept: string, dropped: number): string =>
+      `${kept}[TRUNCATED: ${dropped} more characters]`;
+    /** What redact() returns for text that holds nothing: its first MAX characters, marked. */
+    const unchangedCut = (text: string): string => cut(text.slice(0, MAX), text.length - MAX);
+
+    // One crafted input per pattern, each built to make a backtracking pattern rescan the text
+    // from many start positions; each is 1 MiB, far past the cut, so `hasSecretShape` (which is
+    // never cut) runs every pattern over all of it.
+    const pem = (text: string): string => cut('[REDACTED]', text.length - MAX);
+    /** A cut that would end inside `//user:pass` moves back to just after the `:`. */
+    const openUserinfo = (text: string): string => {
+      const colon = text.indexOf(':', text.lastIndexOf('//', MAX - 2)) + 1;
+      return cut(text.slice(0, colon), text.length - colon);
+    };
+    it.each([
+      ['a PEM header that never closes', `-----BEGIN ${fill('A')}`, false, unchangedCut],
+      ['PEM headers that never close', fill('-----BEGIN A'), true, pem],
+      ['a PEM block with no END line', `-----BEGIN A-----${fill('-----END A\n')}`, true, pem],
+      ['JWT starts after every "-" and no "."', fill('eyJ-'), false, unchangedCut],
+      ['JWT starts with no "."', fill('eyJ'), false, unchangedCut],
+      ['"-" separated words ending in a "."', `${fill('a-')}.`, false, unchangedCut],
+      ['API-key prefixes with no key', fill('lp_live_-'), false, unchangedCut],
+      ['an auth scheme followed by whitespace only', `Bearer${fill(' ')}"`, false, unchangedCut],
+      ['auth schemes with no credential', fill('Bearer \t"'), false, unchangedCut],
+      ['credential query names with no "="', fill('&access_token'), false, unchangedCut],
+      ['a URL password with no "@"', `//a:${fill('b')}`, false, openUserinfo],
+      ['URL starts with no password', fill('//a:b:/'), false, unchangedCut],
+      [
+        'every start mixed',
+        fill('eyJ-//a:-----BEGIN A Bearer  ?token lp_live_-'),
+        false,
+        openUserinfo,
+      ],
+    ])(
+      'when %s (1 MiB) is redacted, every pattern finishes and the result is cut',
+      (_name, text, shaped, expected) => {
+        expect(Redactor.hasSecretShape(text)).toBe(shaped);
+        expect(redactor.containsSecret(text)).toBe(shaped);
+        expect(redactor.redact(text)).toBe(expected(text));
+      },
+    );
+
+    it('when text is exactly the maximum, it is not cut', () => {
+      const text = fill('a ', MAX);
+      expect(redactor.redact(text)).toBe(text);
+    });
+
+    it('when a configured secret runs across the cut, none of it is kept', () => {
+      const head = fill('x ', MAX - 5);
+      const text = `${head}${downstreamKey}${fill(' y', MAX)}`;
+      expect(redactor.redact(text)).toBe(cut(head, text.length - head.length));
+    });
+
+    it("when the request's credential runs across the cut, none of it is kept", () => {
+      const credential = `opaque${randomBytes(8).toString('hex')}`;
+      const head = fill('x ', MAX - 3);
+      const text = `${head}${credential}${fill(' y', MAX)}`;
+      const redacted = RequestContext.run([credential], () => redactor.redact(text));
+      expect(redacted).toBe(cut(head, text.length - head.length));
+    });
+
+    it('when a secret shape runs across the cut, what is kept of it is masked', () => {
+      const head = fill('x ', MAX - 30);
+      const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl';
+      const text = `${head}${jwt}${fill(' y', MAX)}`;
+      expect(redactor.redact(text)).toBe(cut(`${head}[REDACTED]`, text.length - MAX));
+    });
+
+    it('when a JWT follows a "-" joined word, the word is kept and the JWT masked', () => {
+      const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl';
+      expect(redactor.redact(`token-${jwt} x-eyJ-y`)).toBe('token-[REDACTED] x-eyJ-y');
+      expect(Redactor.hasSecretShape(`token-${jwt}`)).toBe(true);
+      expect(Redactor.hasSecretShape('x-eyJ-y eyJ no dot')).toBe(false);
+    });
+  });
+
+  it('when text is built by the server, request credentials are not masked in it, secrets and shapes are', () => {
+    const credential = 'api_key_revoked';
+    const text = `api_key_revoked ${downstreamKey} lp_live_AbC123`;
+    const out = RequestContext.run([credential], () => ({
+      server: redactor.redactServerText(text),
+      any: redactor.redact(text),
+    }));
+    expect(out).toEqual({
+      server: 'api_key_revoked [REDACTED] [REDACTED]',
+      any: '[REDACTED] [REDACTED] [REDACTED]',
+    });
+  });
+
+  it('when a header value holds a configured secret, containsConfiguredSecret says so, and only then', () => {
+    expect(redactor.containsConfiguredSecret(`x ${downstreamKey}`)).toBe(true);
+    const credential = `opaque${randomBytes(8).toString('hex')}`;
+    RequestContext.run([credential], () => {
+      expect(redactor.containsConfiguredSecret(`x ${credential}`)).toBe(false);
+      expect(redactor.containsConfiguredSecret('Bearer realm="leakproof"')).toBe(false);
+    });
+  });
+
   it('when an error carries a request config, the summary keeps only type, message, stack and code', () => {
     const error = Object.assign(new Error(`request failed with key ${downstreamKey}`), {
       code: 'ECONNRESET',

@@ -6,19 +6,39 @@ import { CREDENTIAL_QUERY_PARAMS } from './sensitive-names';
 const MASK = '[REDACTED]';
 /** Values shorter than this are not matched exactly: too many false hits, too little secret. */
 const MIN_EXACT = 8;
+/** The most text one redaction looks at; longer text is cut to this length first. */
+const MAX_LENGTH = 64 * 1024;
 
-/** Secret-shaped text: JWTs, our API keys, PEM blocks, HTTP auth schemes, credential query values. */
+const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
+
+/**
+ * Secret-shaped text: PEM blocks, JWTs, our API keys, HTTP auth schemes, credential query
+ * values, URL userinfo. A pattern's one capture group, when it has one, is kept in front of the
+ * mask (`?token=`, `//user:`).
+ *
+ * Security: each pattern runs in time linear in the text, whatever the text (OWASP ReDoS): no
+ * two adjacent quantified parts can match the same characters, and no start position rescans
+ * text a failed earlier start already scanned. The JWT pattern is the one where that takes care:
+ * a JWT starts at `eyJ` after a word boundary, which inside one run of base64url characters can
+ * be after every `-`; scanning each such run from every `eyJ` in it to look for the `.` is
+ * quadratic. So the pattern starts only where a run starts, checks once that the run is followed
+ * by a `.`, and skips `-`-separated pieces of the run up to the first one that starts with `eyJ`
+ * (kept, through the capture group).
+ */
 const SHAPES: readonly RegExp[] = [
   /-----BEGIN [A-Z ]+-----[\s\S]*?(?:-----END [A-Z ]+-----|$)/g,
-  /\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.?[A-Za-z0-9_-]*/g,
+  /(?<![A-Za-z0-9_-])(?=[A-Za-z0-9_-]*\.)((?:[A-Za-z0-9_]*-)*?)eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.?[A-Za-z0-9_-]*/g,
   /\blp_(?:live|test)_[A-Za-z0-9_]+/g,
-  /\b(Bearer|Basic|Digest|Negotiate)\s+[A-Za-z0-9._~+/=-]+/gi,
-  new RegExp(`([?&;](?:${CREDENTIAL_QUERY_PARAMS.join('|')})=)[^&#\\s"']*`, 'gi'),
+  /\b(?:Bearer|Basic|Digest|Negotiate)\s+[A-Za-z0-9._~+/=-]+/gi,
+  new RegExp(`([?&;](?:${CREDENTIAL_QUERY_PARAMS.map(escape).join('|')})=)[^&#\\s"']*`, 'gi'),
   /(\/\/[^/\s:@]*:)[^@/\s]+(?=@)/g,
 ];
 
 /** Matches wherever any of SHAPES could match (case-insensitive, so a superset of each). */
 const ANY_SHAPE = new RegExp(SHAPES.map((shape) => `(?:${shape.source})`).join('|'), 'i');
+
+/** A URL userinfo whose password runs to the end of the text: what a cut can leave behind. */
+const OPEN_USERINFO = /\/\/[^/\s:@]*:[^@/\s]*$/y;
 
 export interface ErrorSummary {
   type: string;
@@ -28,16 +48,19 @@ export interface ErrorSummary {
 }
 
 /**
- * The redaction core (DESIGN.md, "one redaction core"). It removes, from any text we are about
- * to write: the exact value of every configured secret, the exact credentials of the current
+ * The redaction core (docs/threat-model.md §2, §3). It removes, from any text we are about to
+ * write: the exact value of every configured secret, the exact credentials of the current
  * request, and anything shaped like a secret. The logger, the exception filter, the scrub
  * interceptor and the outbound client all call it.
  *
- * Cost: one pass per pattern over the text. It is applied to log messages and error summaries,
- * which are short; it is never run over response bodies on the success path.
+ * Cost: linear in the text, and bounded: text longer than MAX_LENGTH is cut to it, with a marker
+ * saying how much was cut, before anything is matched. It is applied to log messages, error
+ * summaries and header values; it is never run over response bodies on the success path.
  */
 @Injectable()
 export class Redactor {
+  static readonly MAX_LENGTH = MAX_LENGTH;
+
   private readonly configured: readonly string[];
 
   constructor(config: AppConfig) {
@@ -48,56 +71,53 @@ export class Redactor {
       .sort((a, b) => b.length - a.length);
   }
 
+  /** Masks configured secrets, the current request's credentials and secret shapes. */
   redact(text: string): string {
-    let out = text;
-    for (const value of this.configured) {
-      if (out.includes(value)) out = out.replaceAll(value, MASK);
-    }
-    for (const value of RequestContext.credentials()) {
-      if (value.length >= MIN_EXACT && out.includes(value)) out = out.replaceAll(value, MASK);
-    }
-    for (const shape of SHAPES) {
-      out = out.replace(shape, (_match: string, keep?: unknown) =>
-        typeof keep === 'string' && /[=:]$/.test(keep) ? `${keep}${MASK}` : MASK,
-      );
-    }
-    return out;
+    return this.redactWith(text, [...this.configured, ...Redactor.requestCredentials()]);
   }
 
   /**
-   * True when the text holds a configured secret, a request credential or a secret shape.
+   * Masks configured secrets and secret shapes, but not the current request's credentials: for
+   * text the server builds from its own closed vocabulary (event names, reason codes, route
+   * templates, ids). Security: a client chooses its credentials, so matching them exactly
+   * against such text would let it blank any field of its own log line by sending that field's
+   * value as a credential. Configured secrets and shapes cannot be chosen by a client.
+   */
+  redactServerText(text: string): string {
+    return this.redactWith(text, this.configured);
+  }
+
+  /**
+   * True when the text holds a configured secret, a request credential or a secret shape, that
+   * is, when `redact()` would mask something in it. Linear in the text, uncut.
    *
-   * The scrub interceptor asks this of every response header on every request. Most values
-   * (helmet's, Content-Type, rate-limit counters) hold nothing, so a cheap test comes first:
-   * `redact()` can change the text only if an exact value occurs in it or some shape matches it,
-   * and the test looks for exactly those (ANY_SHAPE matches wherever a shape would). When it
-   * finds nothing the answer is `false` with no replacement work; when it finds something the
-   * full `redact()` decides, as before. Same answers, less work (issue #8).
+   * The scrub interceptor asks this of response headers on every request. Most values hold
+   * nothing, so a cheap test comes first: `redact()` can mask something only if an exact value
+   * occurs in the text or some shape matches it, and the test looks for exactly those (ANY_SHAPE
+   * matches wherever a shape would). When it finds nothing the answer is `false` with no
+   * replacement work; when it finds something the full masking decides.
    */
   containsSecret(text: string): boolean {
-    return this.mayHoldSecret(text) && this.redact(text) !== text;
+    if (!this.mayHoldSecret(text)) return false;
+    // Uncut: a long text that holds nothing is not a secret just because redact() would cut it.
+    return Redactor.mask(text, [...this.configured, ...Redactor.requestCredentials()]) !== text;
+  }
+
+  /** True when the text holds the exact value of a configured secret. */
+  containsConfiguredSecret(text: string): boolean {
+    return this.configured.some((value) => text.includes(value));
   }
 
   /**
    * True when the text holds something shaped like a secret (a JWT, one of our API keys, a PEM
    * block, ...): the rule that free-text input fields apply, so a credential pasted into a name
-   * is refused instead of stored and shown to every reader.
+   * is refused instead of stored and shown to every reader. Linear in the text, uncut.
    */
   static hasSecretShape(text: string): boolean {
     return SHAPES.some((shape) => {
       shape.lastIndex = 0;
       return shape.test(text);
     });
-  }
-
-  private mayHoldSecret(text: string): boolean {
-    for (const value of this.configured) {
-      if (text.includes(value)) return true;
-    }
-    for (const value of RequestContext.credentials()) {
-      if (value.length >= MIN_EXACT && text.includes(value)) return true;
-    }
-    return ANY_SHAPE.test(text);
   }
 
   /**
@@ -116,5 +136,66 @@ export class Redactor {
       ...(error.stack ? { stack: this.redact(error.stack) } : {}),
       ...(typeof code === 'string' ? { code: this.redact(code) } : {}),
     };
+  }
+
+  private static requestCredentials(): string[] {
+    return RequestContext.credentials().filter((value) => value.length >= MIN_EXACT);
+  }
+
+  private redactWith(text: string, values: readonly string[]): string {
+    if (text.length <= MAX_LENGTH) return Redactor.mask(text, values);
+    const end = Redactor.cutPoint(text, values);
+    return `${Redactor.mask(text.slice(0, end), values)}[TRUNCATED: ${text.length - end} more characters]`;
+  }
+
+  /**
+   * Where to cut text that is too long: at MAX_LENGTH, moved back so that the cut never leaves
+   * the beginning of a secret that would no longer be recognised once its end is gone. That is
+   * an exact value running across the cut, or a URL password whose `@` lies beyond it; every
+   * other shape still matches what is left of it (a JWT cut in its first segment has shown only
+   * its header).
+   */
+  private static cutPoint(text: string, values: readonly string[]): number {
+    let end = MAX_LENGTH;
+    for (let moved = true; moved;) {
+      moved = false;
+      for (const value of values) {
+        const from = Math.max(0, end - value.length + 1);
+        const at = text.slice(from, end + value.length - 1).indexOf(value);
+        if (at >= 0 && from + at < end) {
+          end = from + at;
+          moved = true;
+        }
+      }
+    }
+    const slashes = text.lastIndexOf('//', end - 2);
+    if (slashes >= 0) {
+      OPEN_USERINFO.lastIndex = slashes;
+      if (OPEN_USERINFO.test(text.slice(0, end))) end = text.indexOf(':', slashes) + 1;
+    }
+    return end;
+  }
+
+  private static mask(text: string, values: readonly string[]): string {
+    let out = text;
+    for (const value of values) {
+      if (out.includes(value)) out = out.replaceAll(value, MASK);
+    }
+    for (const shape of SHAPES) {
+      out = out.replace(shape, (_match: string, keep?: unknown) =>
+        typeof keep === 'string' ? `${keep}${MASK}` : MASK,
+      );
+    }
+    return out;
+  }
+
+  private mayHoldSecret(text: string): boolean {
+    for (const value of this.configured) {
+      if (text.includes(value)) return true;
+    }
+    for (const value of Redactor.requestCredentials()) {
+      if (text.includes(value)) return true;
+    }
+    return ANY_SHAPE.test(text);
   }
 }
