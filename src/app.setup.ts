@@ -6,6 +6,7 @@ import { HttpServerHardening } from './http/http-server-hardening';
 import { OpenApiDocument } from './openapi/openapi-document';
 import { RequestContextMiddleware } from './security/request-context.middleware';
 import { ConnectionDrain } from './shutdown/connection-drain';
+import { ShutdownSignals } from './shutdown/shutdown-signals';
 
 /**
  * The headers that protect API responses (OWASP REST Security Cheat Sheet: CSP with
@@ -65,6 +66,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   }
   if (config.docsEnabled) OpenApiDocument.mount(app);
   // SIGTERM/SIGINT: stop accepting, drain in-flight requests (ConnectionDrain), close the pool
-  // and Redis, then exit 0 — an orderly stop, not a death by signal (exit 143).
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
+  // and Redis, then exit 0; exit 1 if that takes longer than SHUTDOWN_TIMEOUT_MS. Test apps
+  // stop listening (test/support/test-app.ts): the test runner owns its signals.
+  app.get(ShutdownSignals).listen(app);
 }

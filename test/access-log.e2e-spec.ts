@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { closeStarted } from './support/cleanup';
 import { logCapture } from './support/log-capture';
 import { rawRequest } from './support/raw-http';
 import { startTestApp, TestApp } from './support/test-app';
@@ -12,7 +13,7 @@ describe('LogOptions', () => {
   beforeAll(async () => {
     app = await startTestApp(tokens.env());
   });
-  afterAll(() => app.close());
+  afterAll(() => closeStarted(app));
 
   const accessLine = (status: number): Record<string, unknown> | undefined =>
     logCapture

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import request from 'supertest';
 import { ApiKeyFormat } from '../src/api-keys/api-key-format';
+import { closeStarted } from './support/cleanup';
 import { startTestApp, TestApp } from './support/test-app';
 import { TokenFactory } from './support/tokens';
 
@@ -77,7 +78,7 @@ describe('api-key CLI', () => {
     itemId = (res.body as { id: string }).id;
   });
   afterAll(async () => {
-    await app.close();
+    await closeStarted(app);
     rmSync(dir, { recursive: true, force: true });
   });
 

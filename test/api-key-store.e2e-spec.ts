@@ -12,6 +12,7 @@ import { AppConfig } from '../src/config/app-config';
 import { Database } from '../src/database/database';
 import { DatabaseFactory } from '../src/database/database.factory';
 import { MigrationList } from '../src/database/migration-list';
+import { ifStarted } from './support/cleanup';
 import { ThrowawayDatabase } from './support/test-app';
 
 const strong = (): string => randomBytes(32).toString('base64url');
@@ -88,8 +89,8 @@ describe.each(backends)('ApiKeysService storage on %s', (_name, open) => {
     expect(error).toBeUndefined();
   });
   afterAll(async () => {
-    await db.destroy();
-    await backend.cleanup();
+    await ifStarted(db, (d) => d.destroy());
+    await ifStarted(backend, (b) => b.cleanup());
   });
 
   it('when keys are created, rotated and revoked, neither the rows nor the database files hold a key or its secret', async () => {

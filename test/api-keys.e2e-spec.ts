@@ -4,6 +4,7 @@ import type { Response } from 'supertest';
 import { ApiKeyFormat } from '../src/api-keys/api-key-format';
 import { ApiKeyVerifier } from '../src/api-keys/api-key.verifier';
 import { Base62 } from '../src/api-keys/base62';
+import { closeStarted } from './support/cleanup';
 import { logCapture } from './support/log-capture';
 import { startTestApp, TestApp } from './support/test-app';
 import { TokenFactory } from './support/tokens';
@@ -48,7 +49,7 @@ describe('ApiKeyGuard', () => {
       .send({ name: 'pallet', stock: 1 });
     itemId = (res.body as { id: string }).id;
   });
-  afterAll(() => app.close());
+  afterAll(() => closeStarted(app));
 
   const track = (res: Response): Response => {
     otherResponses.push(res);
@@ -487,7 +488,7 @@ describe('ApiKeyFailureLimiter over HTTP', () => {
   beforeAll(async () => {
     app = await startTestApp({ ...tokens.env(), API_KEY_FAILURES_PER_MINUTE: '3' });
   });
-  afterAll(() => app.close());
+  afterAll(() => closeStarted(app));
 
   const put = (key: string) =>
     request(app.url)

@@ -2,6 +2,7 @@ import { Controller, Get, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { randomBytes } from 'node:crypto';
 import { JwtAuth } from '../src/auth/route-security.decorator';
+import { closeStarted } from './support/cleanup';
 import { startPlantedApp } from './support/planted-app';
 import { rawRequest } from './support/raw-http';
 import type { TestApp } from './support/test-app';
@@ -51,7 +52,7 @@ describe('CredentialScrubInterceptor', () => {
       DOWNSTREAM_API_KEY: downstreamKey,
     });
   });
-  afterAll(() => app.close());
+  afterAll(() => closeStarted(app));
 
   it('when the guard accepted the token, the handler can no longer read credential headers', async () => {
     const res = await rawRequest(app.url, {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { ApiKeyFormat } from '../src/api-keys/api-key-format';
+import { closeStarted } from './support/cleanup';
 import { logCapture } from './support/log-capture';
 import { startTestApp, TestApp } from './support/test-app';
 import { TokenFactory } from './support/tokens';
@@ -22,7 +23,7 @@ describe('freeText', () => {
   beforeAll(async () => {
     app = await startTestApp(tokens.env());
   });
-  afterAll(() => app.close());
+  afterAll(() => closeStarted(app));
 
   const post = (path: string, body: object) =>
     request(app.url).post(path).set('Authorization', `Bearer ${user}`).send(body);

@@ -2,6 +2,7 @@ import { createServer, Server, Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { closeStarted } from './support/cleanup';
 import { logCapture } from './support/log-capture';
 import { rawRequest } from './support/raw-http';
 import { startTestApp, TestApp } from './support/test-app';
@@ -14,7 +15,7 @@ describe('HealthController', () => {
   beforeAll(async () => {
     app = await startTestApp({ ...tokens.env(), DATABASE_URL: ':memory:' });
   });
-  afterAll(() => app.close());
+  afterAll(() => closeStarted(app));
 
   it.each(['/health/live', '/health/ready'])(
     'when %s is asked anonymously, 200 with only a status',
@@ -70,7 +71,7 @@ withPostgres('HealthController when PostgreSQL fails', () => {
   });
 
   afterAll(async () => {
-    await app.close();
+    await closeStarted(app);
     const admin = new Client({ connectionString: adminUrl.toString() });
     await admin.connect();
     await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
+import { closeStarted } from './support/cleanup';
 import { logCapture } from './support/log-capture';
 import { rawRequest } from './support/raw-http';
 import { idleSocket, rawSocket, SocketOutcome } from './support/raw-socket';
@@ -17,8 +18,7 @@ describe('HTTP hardening', () => {
     noCors = await startTestApp(tokens.env());
   });
   afterAll(async () => {
-    await app.close();
-    await noCors.close();
+    await closeStarted(app, noCors);
   });
 
   const header = (text: string, name: string): string | undefined =>

@@ -2,6 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
+import { closeStarted } from './support/cleanup';
 import { logCapture } from './support/log-capture';
 import { startTestApp, TestApp } from './support/test-app';
 import { TokenFactory } from './support/tokens';
@@ -32,7 +33,7 @@ describe('JWT attack suite', () => {
   });
 
   afterAll(async () => {
-    await app.close();
+    await closeStarted(app);
     await new Promise((resolve) => canary.close(resolve));
   });
 
@@ -299,7 +300,7 @@ describe('JWT attack suite against a JWKS key source', () => {
   });
 
   afterAll(async () => {
-    await app.close();
+    await closeStarted(app);
     await new Promise((resolve) => jwks.close(resolve));
   });
 
@@ -342,7 +343,7 @@ describe('JWT with an HS256 secret', () => {
   beforeAll(async () => {
     app = await startTestApp({ JWT_SECRET: secret, JWT_ISSUER: 'iss', JWT_AUDIENCE: 'aud' });
   });
-  afterAll(() => app.close());
+  afterAll(() => closeStarted(app));
 
   const claims = () => ({
     iss: 'iss',

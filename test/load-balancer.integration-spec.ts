@@ -13,6 +13,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiKeyFormat } from '../src/api-keys/api-key-format';
+import { closeStarted, ifStarted } from './support/cleanup';
 import { AppProcess, freePort, waitForPort } from './support/app-process';
 import { ThrowawayDatabase } from './support/test-app';
 import { TokenFactory } from './support/tokens';
@@ -98,13 +99,16 @@ describe('nginx in front of two instances (deploy/nginx.conf)', () => {
   }, 60_000);
 
   afterAll(async () => {
-    nginx.kill('SIGQUIT');
-    await once(nginx, 'exit');
-    a.kill();
-    b.kill();
-    await Promise.all([a.exited, b.exited]);
-    await database.drop();
-    rmSync(dir, { recursive: true, force: true });
+    await ifStarted(nginx, async (n) => {
+      if (n.exitCode !== null || n.signalCode !== null) return;
+      n.kill('SIGQUIT');
+      await once(n, 'exit');
+    });
+    await closeStarted(a, b);
+    await ifStarted(database, (d) => d.drop());
+    await ifStarted(dir, (d) => {
+      rmSync(d, { recursive: true, force: true });
+    });
   }, 30_000);
 
   const bearer = (scope: string) => ({ authorization: `Bearer ${tokens.rs256({ scope })}` });

@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { ifStarted } from './support/cleanup';
 import { AppProcess } from './support/app-process';
 import { ThrowawayDatabase } from './support/test-app';
 import { TokenFactory } from './support/tokens';
@@ -76,12 +77,15 @@ describe('Two instances sharing PostgreSQL and Redis', () => {
   }, 60_000);
 
   afterAll(async () => {
-    for (const app of [a, b]) {
+    const stop = async (app: AppProcess): Promise<void> => {
       app.signal('SIGTERM');
-    }
-    await Promise.all([a.exited, b.exited]);
-    await database.drop();
-    rmSync(dir, { recursive: true, force: true });
+      await app.exited;
+    };
+    await Promise.all([ifStarted(a, stop), ifStarted(b, stop)]);
+    await ifStarted(database, (d) => d.drop());
+    await ifStarted(dir, (d) => {
+      rmSync(d, { recursive: true, force: true });
+    });
     mkdirSync('test-results', { recursive: true });
     writeFileSync(
       join('test-results', 'multi-instance.json'),

@@ -4,6 +4,7 @@ import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { randomBytes } from 'node:crypto';
 import { JwtAuth, Public } from '../src/auth/route-security.decorator';
 import { ProblemException } from '../src/security/problem.exception';
+import { closeStarted } from './support/cleanup';
 import { logCapture } from './support/log-capture';
 import { startPlantedApp } from './support/planted-app';
 import { rawRequest } from './support/raw-http';
@@ -63,7 +64,7 @@ describe('ProblemDetailsFilter', () => {
       DOWNSTREAM_API_KEY: secret,
     });
   });
-  afterAll(() => app.close());
+  afterAll(() => closeStarted(app));
 
   const problem = (body: string): Record<string, unknown> =>
     JSON.parse(body) as Record<string, unknown>;

@@ -12,6 +12,7 @@ import { LeakproofExpressAdapter } from '../src/security/leakproof-express.adapt
 import { SecurityModule } from '../src/security/security.module';
 import { ShutdownModule } from '../src/shutdown/shutdown.module';
 import { ThrottlingModule } from '../src/throttling/throttling.module';
+import { closeStarted } from './support/cleanup';
 import { logCapture } from './support/log-capture';
 import { startTestApp, TestApp } from './support/test-app';
 import { freePort } from './support/app-process';
@@ -39,7 +40,7 @@ describe('RateLimitGuard', () => {
       RATE_LIMIT_WINDOW_SECONDS: '60',
     });
   });
-  afterAll(() => app.close());
+  afterAll(() => closeStarted(app));
 
   it('when a client stays within the limit, the route answers and the limit headers count down', async () => {
     const res = await request(app.url).get('/health/live');
@@ -159,7 +160,7 @@ describe('SharedThrottlerStorage when Redis is unreachable', () => {
     redisUrl = `redis://:${password}@127.0.0.1:${await freePort()}/0`;
     app = await startTestApp({ ...tokens.env(), REDIS_URL: redisUrl, RATE_LIMIT_MAX: '2' });
   });
-  afterAll(() => app.close());
+  afterAll(() => closeStarted(app));
 
   it('when it starts, it serves, limits in-process, and says so in the log without the URL', async () => {
     expect((await request(app.url).get('/health/live')).status).toBe(200);
@@ -250,7 +251,7 @@ describe('RateLimitGuard access log', () => {
   beforeAll(async () => {
     app = await startTestApp({ ...tokens.env(), RATE_LIMIT_MAX: '1' });
   });
-  afterAll(() => app.close());
+  afterAll(() => closeStarted(app));
 
   it('when a request is refused with 429, its access line names the route template, not the path', async () => {
     const id = '00000000-0000-4000-8000-00000000abcd';

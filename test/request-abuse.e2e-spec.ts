@@ -2,6 +2,7 @@ import request from 'supertest';
 import type { Response } from 'supertest';
 import { ApiKeyFormat } from '../src/api-keys/api-key-format';
 import { MAX_JSON_DEPTH } from '../src/security/security.module';
+import { closeStarted } from './support/cleanup';
 import { logCapture } from './support/log-capture';
 import { rawRequest } from './support/raw-http';
 import { startTestApp, TestApp } from './support/test-app';
@@ -33,7 +34,7 @@ describe('JSON body depth', () => {
       .send({ name: 'deep', scopes: ['stock:write'] });
     key = (created.body as { key: string }).key;
   });
-  afterAll(() => app.close());
+  afterAll(() => closeStarted(app));
 
   const send = (
     method: 'GET' | 'POST' | 'PUT',
@@ -132,7 +133,7 @@ describe('AuthenticationGuard with more than one credential', () => {
       .send({ name: 'two', scopes: ['stock:write'] });
     key = (created.body as { key: string }).key;
   });
-  afterAll(() => app.close());
+  afterAll(() => closeStarted(app));
 
   const kinds: [string, 'get' | 'put', () => string][] = [
     ['a public route', 'get', () => '/health/live'],

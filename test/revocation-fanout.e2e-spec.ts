@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { RedisConnection } from '../src/redis/redis-connection';
+import { closeStarted } from './support/cleanup';
 import { logCapture } from './support/log-capture';
 import { startTestApp, TestApp } from './support/test-app';
 import { freePort } from './support/app-process';
@@ -61,8 +62,7 @@ withRedis('ApiKeyRevocationFanout', () => {
   });
 
   afterAll(async () => {
-    await a.close();
-    await b.close();
+    await closeStarted(a, b);
     await redis.stop();
     rmSync(dir, { recursive: true, force: true });
   });

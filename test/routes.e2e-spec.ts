@@ -5,6 +5,7 @@ import { RouteAuditService } from '../src/auth/route-audit.service';
 import { AppModule } from '../src/app.module';
 import { ApiKeyAuth, JwtAuth, Public } from '../src/auth/route-security.decorator';
 import { AppConfig } from '../src/config/app-config';
+import { closeStarted } from './support/cleanup';
 import { logCapture } from './support/log-capture';
 import { startTestApp, TestApp } from './support/test-app';
 import { TokenFactory } from './support/tokens';
@@ -17,7 +18,7 @@ describe('RouteAuditService', () => {
   beforeAll(async () => {
     app = await startTestApp(tokens.env());
   });
-  afterAll(() => app.close());
+  afterAll(() => closeStarted(app));
 
   it('when a route is not public, an anonymous request gets 401 with a Bearer challenge', async () => {
     const routes = app.app.get(RouteAuditService).routes();

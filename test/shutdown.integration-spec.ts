@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { connect, Socket } from 'node:net';
 import { Client } from 'pg';
 import { accepts, AppProcess } from './support/app-process';
+import { closeStarted, ifStarted } from './support/cleanup';
 import { ThrowawayDatabase } from './support/test-app';
 import { TokenFactory } from './support/tokens';
 
@@ -17,55 +18,81 @@ function readResponse(socket: Socket): Promise<string> {
   });
 }
 
+/** Writes the request line and headers of a POST whose body is still to come. */
+function startPost(socket: Socket, path: string, headers: string[], length: number): void {
+  socket.write(
+    [
+      `POST ${path} HTTP/1.1`,
+      'Host: 127.0.0.1',
+      ...headers,
+      'Content-Type: application/json',
+      `Content-Length: ${length}`,
+      '',
+      '',
+    ].join('\r\n'),
+  );
+}
+
+async function connected(port: number): Promise<Socket> {
+  const socket = connect(port, '127.0.0.1');
+  await new Promise<void>((resolve) => socket.once('connect', resolve));
+  return socket;
+}
+
 /**
  * Graceful shutdown of the built app (`node dist/main.js`, as the container runs it), on
  * PostgreSQL and Redis: SIGTERM stops accepting connections, lets the request in flight finish
- * (its write reaches the database), closes the pool and Redis, and exits 0.
+ * (its write reaches the database), closes the pool and Redis, and exits 0; what cannot finish
+ * within SHUTDOWN_TIMEOUT_MS ends with exit 1, and a log sink that went away changes neither.
  */
 describe('Graceful shutdown', () => {
   const tokens = new TokenFactory();
+  const apps: AppProcess[] = [];
   let database: ThrowawayDatabase;
-  let app: AppProcess;
+  let redisUrl: string;
 
   beforeAll(async () => {
     const adminUrl = process.env.TEST_DATABASE_URL;
-    const redisUrl = process.env.TEST_REDIS_URL;
-    if (!adminUrl || !redisUrl) throw new Error('run through npm run test:integration');
+    if (!adminUrl || !process.env.TEST_REDIS_URL) {
+      throw new Error('run through npm run test:integration');
+    }
+    redisUrl = process.env.TEST_REDIS_URL;
     database = await ThrowawayDatabase.create(adminUrl);
-    app = await AppProcess.start({
+  }, 30_000);
+
+  afterAll(async () => {
+    await closeStarted(...apps);
+    await ifStarted(database, (d) => d.drop());
+  }, 30_000);
+
+  const start = async (env: Record<string, string> = {}): Promise<AppProcess> => {
+    const app = await AppProcess.start({
       ...tokens.env(),
       NODE_ENV: 'production',
       API_KEY_PEPPER: randomBytes(32).toString('base64url'),
       DATABASE_URL: database.url,
       REDIS_URL: redisUrl,
       REDIS_KEY_PREFIX: `lp-test-${randomBytes(6).toString('hex')}`,
+      ...env,
     });
-  }, 30_000);
-
-  afterAll(async () => {
-    app.kill();
-    await app.exited;
-    await database.drop();
-  });
+    apps.push(app);
+    return app;
+  };
 
   it('when SIGTERM arrives during a slow request, it stops accepting, completes the request, closes everything and exits 0', async () => {
+    const app = await start();
     // A client that sends its body slowly: the request is in flight when the signal comes.
     const name = `slow-${randomBytes(4).toString('hex')}`;
     const body = JSON.stringify({ name, stock: 7 });
-    const socket = connect(app.port, '127.0.0.1');
-    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    const socket = await connected(app.port);
     const response = readResponse(socket);
-    socket.write(
-      [
-        'POST /items HTTP/1.1',
-        'Host: 127.0.0.1',
-        `Authorization: Bearer ${tokens.rs256()}`,
-        'Content-Type: application/json',
-        `Content-Length: ${Buffer.byteLength(body)}`,
-        '',
-        '',
-      ].join('\r\n') + body.slice(0, 5),
+    startPost(
+      socket,
+      '/items',
+      [`Authorization: Bearer ${tokens.rs256()}`],
+      Buffer.byteLength(body),
     );
+    socket.write(body.slice(0, 5));
 
     app.signal('SIGTERM');
     let refused = false;
@@ -105,5 +132,45 @@ describe('Graceful shutdown', () => {
     } finally {
       await client.end();
     }
-  }, 30_000);
+  }, 60_000);
+
+  it('when the reader of its log pipes has gone, SIGTERM still ends it with exit 0', async () => {
+    const app = await start();
+    // The log shipper reading stdout and stderr exits; the app's next log write gets EPIPE.
+    app.closeLogPipes();
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(`${app.url}/health/live`);
+      expect(res.status).toBe(200);
+    }
+
+    app.signal('SIGTERM');
+
+    // Exit 0: the drain finished (the bound would end it with exit 1).
+    expect(await app.exited).toEqual({ code: 0, signal: null });
+  }, 60_000);
+
+  it('when a request is still in flight at SHUTDOWN_TIMEOUT_MS, it exits 1 after the bound', async () => {
+    const app = await start({ SHUTDOWN_TIMEOUT_MS: '1000' });
+    // A body that never comes. `Expect: 100-continue` makes the server answer as soon as it
+    // has read the headers, so the request is known to be in flight before the signal.
+    const socket = await connected(app.port);
+    // The app's exit closes the connection; how it closes is not what this test is about.
+    socket.on('error', () => undefined);
+    const continued = new Promise<void>((resolve) => {
+      socket.on('data', (c: Buffer) => {
+        if (c.toString('utf8').startsWith('HTTP/1.1 100 Continue')) resolve();
+      });
+    });
+    startPost(socket, '/items', ['Expect: 100-continue'], 1000);
+    await continued;
+
+    app.signal('SIGTERM');
+
+    expect(await app.exited).toEqual({ code: 1, signal: null });
+    socket.destroy();
+    const timedOut = app
+      .logLines()
+      .find((l) => l.msg === 'shutdown: not finished within the bound, exiting');
+    expect(timedOut).toMatchObject({ timeoutMs: 1000, inFlight: 1 });
+  }, 60_000);
 });

@@ -1,5 +1,6 @@
 import jsonwebtoken from 'jsonwebtoken';
 import request from 'supertest';
+import { closeStarted } from './support/cleanup';
 import { logCapture } from './support/log-capture';
 import { startTestApp, TestApp } from './support/test-app';
 import { TokenFactory } from './support/tokens';
@@ -22,7 +23,7 @@ describe('VerifiedTokenCache over HTTP', () => {
   });
 
   afterAll(async () => {
-    await app.close();
+    await closeStarted(app);
   });
 
   beforeEach(() => {

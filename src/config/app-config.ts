@@ -106,6 +106,8 @@ export class AppConfig {
     readonly corsOrigins: string[],
     readonly docsEnabled: boolean,
     readonly logLevel: (typeof LOG_LEVELS)[number],
+    /** SIGTERM/SIGINT: the bound on draining in-flight requests, then the process exits. */
+    readonly shutdownTimeoutMs: number,
     private readonly secretValues: readonly Secret[],
     /** Sound but unsafe choices, each naming a variable and never a value; logged once at boot. */
     readonly warnings: readonly string[],
@@ -235,6 +237,7 @@ export class AppConfig {
       env.CORS_ORIGINS,
       env.DOCS_ENABLED ?? !production,
       env.LOG_LEVEL,
+      env.SHUTDOWN_TIMEOUT_MS,
       secretValues,
       production ? AppConfig.plainSecretWarnings(input) : [],
     );

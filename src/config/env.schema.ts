@@ -74,6 +74,8 @@ export const envSchema = z.object({
   CORS_ORIGINS: list.default([]),
   DOCS_ENABLED: bool.optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  /** On SIGTERM/SIGINT: how long in-flight requests may take to finish before exit 1. */
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
 });
 
 export type Env = z.infer<typeof envSchema>;

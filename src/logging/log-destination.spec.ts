@@ -1,6 +1,7 @@
 import { Test } from '@nestjs/testing';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppConfig } from '../config/app-config';
@@ -96,5 +97,93 @@ describe('LogDestination', () => {
     const flush = jest.spyOn(app.get(LogDestination), 'flushAndWriteSynchronously');
     await app.close();
     expect(flush).toHaveBeenCalled();
+  });
+});
+
+describe('LogDestination, when its descriptor fails', () => {
+  let dir: string;
+  let report: string;
+  let owned: number[];
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'lp-log-broken-'));
+    report = join(dir, 'stderr.txt');
+    owned = [];
+  });
+
+  afterEach(() => {
+    for (const fd of owned) closeSync(fd);
+  });
+
+  const own = (fd: number): number => {
+    owned.push(fd);
+    return fd;
+  };
+
+  /** A pipe's write end whose reader has gone, as when the log shipper exits. */
+  const pipeWithoutReader = (): number => {
+    const fifo = join(dir, 'pipe');
+    execFileSync('mkfifo', [fifo]);
+    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writer = openSync(fifo, constants.O_WRONLY);
+    closeSync(reader);
+    return writer;
+  };
+
+  /** A descriptor opened read-only: a write to it fails as to a closed one. */
+  const readOnly = (): number => {
+    const file = join(dir, 'read-only.log');
+    writeFileSync(file, '');
+    return openSync(file, 'r');
+  };
+
+  /** Every write to /dev/full fails as on a full disk. */
+  const full = (): number => openSync('/dev/full', 'w');
+
+  const cases: [string, () => number][] = [
+    ['EPIPE', pipeWithoutReader],
+    ['EBADF', readOnly],
+    ['ENOSPC', full],
+  ];
+
+  const line = `{"msg":"${'x'.repeat(100)}"}\n`;
+  const reported = (): string[] =>
+    readFileSync(report, 'utf8')
+      .split('\n')
+      .filter((l) => l.length > 0);
+
+  it.each(cases)(
+    'when the shutdown flush fails with %s, no call throws and the failure is reported once',
+    (code, openBroken) => {
+      const destination = new LogDestination(own(openBroken()), own(openSync(report, 'w')));
+      expect(() => {
+        destination.write(line);
+        destination.beforeApplicationShutdown();
+        destination.write(line);
+        destination.onApplicationShutdown();
+      }).not.toThrow();
+      expect(reported()).toEqual([`log destination failed (${code}): later log lines are dropped`]);
+    },
+  );
+
+  it.each(cases)(
+    'when a chunk written while serving fails with %s, no call throws and the failure is reported once',
+    (code, openBroken) => {
+      const destination = new LogDestination(own(openBroken()), own(openSync(report, 'w')));
+      expect(() => {
+        for (let i = 0; i < 100; i++) destination.write(line);
+        destination.flushAndWriteSynchronously();
+        destination.write(line);
+      }).not.toThrow();
+      expect(reported()).toEqual([`log destination failed (${code}): later log lines are dropped`]);
+    },
+  );
+
+  it('when standard error is broken too, nothing throws', () => {
+    const destination = new LogDestination(own(pipeWithoutReader()), own(readOnly()));
+    expect(() => {
+      destination.write(line);
+      destination.flushAndWriteSynchronously();
+    }).not.toThrow();
   });
 });

@@ -17,6 +17,11 @@ export class ConnectionDrain implements BeforeApplicationShutdown {
 
   constructor(@InjectPinoLogger('ConnectionDrain') private readonly logger: PinoLogger) {}
 
+  /** Requests whose response has not finished yet. */
+  get inFlight(): number {
+    return this.open.size;
+  }
+
   /** Express middleware, registered first in app.setup. */
   readonly handle = (_req: IncomingMessage, res: ServerResponse, next: () => void): void => {
     if (this.draining) {

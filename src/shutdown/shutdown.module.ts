@@ -1,9 +1,15 @@
 import { Module } from '@nestjs/common';
+import { RedactionModule } from '../security/redaction.module';
 import { ConnectionDrain } from './connection-drain';
+import { ShutdownSignals } from './shutdown-signals';
 
-/** Graceful shutdown: in-flight requests finish, then their connections close. */
+/**
+ * Graceful shutdown: in-flight requests finish, then their connections close; SIGTERM and
+ * SIGINT end the process within SHUTDOWN_TIMEOUT_MS.
+ */
 @Module({
-  providers: [ConnectionDrain],
-  exports: [ConnectionDrain],
+  imports: [RedactionModule],
+  providers: [ConnectionDrain, ShutdownSignals],
+  exports: [ConnectionDrain, ShutdownSignals],
 })
 export class ShutdownModule {}

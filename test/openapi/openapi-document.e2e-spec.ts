@@ -13,6 +13,7 @@ import {
   PROBLEM_SCHEMA_NAME,
   ProblemSchema,
 } from '../../src/openapi/problem.schema';
+import { closeStarted } from '../support/cleanup';
 import { startTestApp, TestApp } from '../support/test-app';
 import { TokenFactory } from '../support/tokens';
 
@@ -82,7 +83,7 @@ describe('OpenApiDocument', () => {
     doc = res.body as OpenAPIObject;
     routes = app.app.get(RouteAuditService).routes();
   });
-  afterAll(() => app.close());
+  afterAll(() => closeStarted(app));
 
   it("when built, each operation's security is exactly its route's declared scheme", () => {
     const documented = new Map(operations(doc).map((o) => [o.key, o.op]));

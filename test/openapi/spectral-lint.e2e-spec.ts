@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
+import { closeStarted } from '../support/cleanup';
 import { startTestApp, TestApp } from '../support/test-app';
 import { TokenFactory } from '../support/tokens';
 
@@ -52,6 +53,10 @@ function acceptedWarnings(): Set<string> {
   return new Set([...text.matchAll(/^ {2}([\w:.-]+): warn\s*$/gm)].map((m) => m[1]));
 }
 
+// Each lint starts a Node process that loads Spectral and the OWASP ruleset: seconds of CPU, and
+// many more on a loaded 2-core machine than Jest's default 5 s allows (the app's start too).
+jest.setTimeout(120_000);
+
 describe('Spectral OWASP lint', () => {
   const tokens = new TokenFactory();
   let app: TestApp;
@@ -59,7 +64,7 @@ describe('Spectral OWASP lint', () => {
   beforeAll(async () => {
     app = await startTestApp(tokens.env());
   });
-  afterAll(() => app.close());
+  afterAll(() => closeStarted(app));
 
   it('when the served document is linted, there is no error and only accepted warnings', async () => {
     const res = await request(app.url).get('/docs-json');

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
+import { closeStarted } from '../support/cleanup';
 import { startTestApp, TestApp } from '../support/test-app';
 import { TokenFactory } from '../support/tokens';
 
@@ -60,8 +61,7 @@ describe('Swagger UI', () => {
   }, 60_000);
 
   afterAll(async () => {
-    await context.close();
-    await app.close();
+    await closeStarted(context, app);
     rmSync(profile, { recursive: true, force: true });
   });
 

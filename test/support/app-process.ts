@@ -6,6 +6,25 @@ import { join } from 'node:path';
 
 const MAIN = join(__dirname, '..', '..', 'dist', 'main.js');
 
+/** Every app process this test file started and that has not exited yet. */
+const running = new Set<ChildProcess>();
+
+/** SIGKILLs every app process still running and waits until each has exited. */
+export async function killAppProcesses(): Promise<void> {
+  await Promise.all(
+    [...running].map(async (child) => {
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      await exited;
+    }),
+  );
+}
+
+// Whatever a test file's own hooks did (a beforeAll that timed out while the app was still
+// starting, an afterAll that threw), no app process outlives the file: a child left running
+// holds its pipes open in Jest's process, and Jest never exits.
+afterAll(killAppProcesses);
+
 /** A loopback port nothing listens on right now (bound, then released). */
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -66,6 +85,8 @@ export class AppProcess {
       env: { PATH: process.env.PATH ?? '', ...env, HOST: '127.0.0.1', PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    running.add(this.child);
+    this.child.once('exit', () => running.delete(this.child));
     this.child.stdout?.on('data', (c: Buffer) => (this.stdout += c.toString('utf8')));
     this.child.stderr?.on('data', (c: Buffer) => (this.stderr += c.toString('utf8')));
     this.exited = once(this.child, 'exit').then(([code, signal]) => ({
@@ -74,12 +95,15 @@ export class AppProcess {
     }));
   }
 
-  /** Starts the app and waits (bounded) until `/health/ready` answers 200. */
+  /**
+   * Starts the app and waits (bounded) until `/health/ready` answers 200; when it does not, the
+   * child is killed before this rejects.
+   */
   static async start(env: Record<string, string>): Promise<AppProcess> {
     const app = new AppProcess(await freePort(), env);
     for (let i = 0; i < 200 && app.running(); i++) {
       try {
-        const res = await fetch(`${app.url}/health/ready`);
+        const res = await fetch(`${app.url}/health/ready`, { signal: AbortSignal.timeout(5000) });
         if (res.status === 200) return app;
       } catch {
         // not listening yet
@@ -87,6 +111,7 @@ export class AppProcess {
       await sleep(100);
     }
     app.kill();
+    await app.exited;
     throw new Error(`the app did not become ready:\n${app.stderr}\n${app.stdout.slice(-2000)}`);
   }
 
@@ -100,6 +125,21 @@ export class AppProcess {
 
   kill(): void {
     if (this.running()) this.child.kill('SIGKILL');
+  }
+
+  /** Kills the app (SIGKILL) if it still runs, and waits until it has exited. */
+  async close(): Promise<void> {
+    this.kill();
+    await this.exited;
+  }
+
+  /**
+   * Closes the parent's ends of the child's stdout and stderr, as when the log shipper reading
+   * them goes away: the child's next write to either fails with EPIPE.
+   */
+  closeLogPipes(): void {
+    this.child.stdout?.destroy();
+    this.child.stderr?.destroy();
   }
 
   logText(): string {

@@ -1,3 +1,4 @@
+import type { DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { randomBytes } from 'node:crypto';
@@ -7,6 +8,7 @@ import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/app.setup';
 import { LeakproofExpressAdapter } from '../../src/security/leakproof-express.adapter';
 import { AppConfig } from '../../src/config/app-config';
+import { ShutdownSignals } from '../../src/shutdown/shutdown-signals';
 import { logCapture } from './log-capture';
 
 export interface TestApp {
@@ -83,13 +85,10 @@ export async function startTestApp(env: Record<string, string | undefined>): Pro
       ...redis,
       ...env,
     });
-    const app = await NestFactory.create<NestExpressApplication>(
+    const app = await listenTestApp(
       AppModule.forRoot(config, { logDestination: logCapture }),
-      new LeakproofExpressAdapter(),
-      { bodyParser: false, bufferLogs: true },
+      config,
     );
-    configureApp(app, config);
-    await app.listen(0, '127.0.0.1');
     const { port } = app.getHttpServer().address() as AddressInfo;
     return {
       app,
@@ -102,6 +101,33 @@ export async function startTestApp(env: Record<string, string | undefined>): Pro
     };
   } catch (error) {
     await database?.drop();
+    throw error;
+  }
+}
+
+/**
+ * Creates the app through the same app.setup as production and listens on an ephemeral
+ * loopback port. A failed start rejects (Nest's default would abort the test process) after
+ * closing what the half-created app opened (pool, Redis connections, timers), which would
+ * otherwise keep Jest running after the suite.
+ */
+export async function listenTestApp(
+  module: DynamicModule,
+  config: AppConfig,
+): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(
+    module,
+    new LeakproofExpressAdapter(),
+    { bodyParser: false, bufferLogs: true, abortOnError: false },
+  );
+  try {
+    configureApp(app, config);
+    // The test runner owns SIGINT and SIGTERM: a test app must never end the Jest process.
+    app.get(ShutdownSignals).stopListening();
+    await app.listen(0, '127.0.0.1');
+    return app;
+  } catch (error) {
+    await app.close().catch(() => undefined);
     throw error;
   }
 }
