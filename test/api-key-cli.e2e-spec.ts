@@ -41,12 +41,15 @@ describe('api-key CLI', () => {
 
   jest.setTimeout(60_000);
 
-  function cli(...args: string[]): Promise<Run> {
+  const cli = (...args: string[]): Promise<Run> => cliWith({}, ...args);
+
+  /** The CLI with `extra` added to its environment. */
+  function cliWith(extra: Record<string, string>, ...args: string[]): Promise<Run> {
     return new Promise((resolve) => {
       execFile(
         process.execPath,
         ['--import', REGISTER, CLI, ...args],
-        { cwd: dir, env: { PATH: process.env.PATH, ...env }, timeout: 30_000 },
+        { cwd: dir, env: { PATH: process.env.PATH, ...env, ...extra }, timeout: 30_000 },
         (error, stdout, stderr) => {
           const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
           outputs.push(stderr);
@@ -154,12 +157,76 @@ describe('api-key CLI', () => {
     },
   );
 
-  it('when a key is pasted where a name goes, exit 2 and the value is not echoed', async () => {
-    const { key } = ApiKeyFormat.generate('test');
-    const run = await cli('create', '--name', key, '--scope', 'a');
-    expect(run.code).toBe(2);
-    expect(run.stderr).toContain('--name: invalid');
-    expect(run.stderr).not.toContain(key);
+  it.each([
+    ['a key', () => ApiKeyFormat.generate('test').key],
+    ['a JWT', () => TokenFactory.signHs(randomBytes(32), { alg: 'HS256' }, { sub: 'x' })],
+  ])(
+    'when %s is pasted where a name goes, exit 2 names the rule and does not echo it',
+    async (_what, make) => {
+      const secret = make();
+      const run = await cli('create', '--name', secret, '--scope', 'stock:write');
+      expect(run.code).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toContain('--name: secret_shaped');
+      expect(run.stderr).not.toContain(secret);
+    },
+  );
+
+  it.each([
+    ['api-keys:admin', 'api-keys:admin'],
+    ['a scope no API-key route declares', 'reports:export'],
+  ])(
+    'when create asks for %s, exit 2 names the rule, prints no key and makes none',
+    async (_what, scope) => {
+      const run = await cli(
+        'create',
+        '--name',
+        'over-scoped',
+        '--scope',
+        'stock:write',
+        '--scope',
+        scope,
+      );
+      expect(run.code).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toContain('--scope: scope_not_allowed');
+      expect(run.stderr).toContain('API keys may carry: stock:write');
+      const list = await cli('list');
+      expect(list.stdout).not.toContain('over-scoped');
+    },
+  );
+
+  it("when API_KEY_ALLOWED_SCOPES is set, it replaces the routes' scopes", async () => {
+    const allowed = { API_KEY_ALLOWED_SCOPES: 'reports:export' };
+    const made = await cliWith(allowed, 'create', '--name', 'reports', '--scope', 'reports:export');
+    expect(made.code).toBe(0);
+    printed.push(made.stdout.trimEnd());
+    const refused = await cliWith(allowed, 'create', '--name', 'ci', '--scope', 'stock:write');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(
+      '--scope: scope_not_allowed (API keys may carry: reports:export)',
+    );
+  });
+
+  it('when a key carries a scope keys may no longer have, rotate exits 1 naming the rule', async () => {
+    const made = await cliWith(
+      { API_KEY_ALLOWED_SCOPES: 'legacy:all' },
+      'create',
+      '--name',
+      'legacy',
+      '--scope',
+      'legacy:all',
+    );
+    expect(made.code).toBe(0);
+    const key = made.stdout.trimEnd();
+    printed.push(key);
+    const parsed = ApiKeyFormat.parse(key);
+    if (!parsed.valid) throw new Error('create did not print a key');
+    const run = await cli('rotate', parsed.publicId);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('scope_not_allowed');
+    expect(run.stderr).toContain('revoke it and create a new key');
   });
 
   it('when the id is well-formed but unknown, exit 1 with a clear message', async () => {

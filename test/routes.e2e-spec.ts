@@ -35,6 +35,21 @@ describe('RouteAuditService', () => {
     }
   });
 
+  it("when routes are read from the module tree alone (the key CLI), they are the running app's", () => {
+    const key = (r: { method: string; path: string; security?: unknown }) =>
+      JSON.stringify([r.method, r.path, r.security]);
+    const running = app.app.get(RouteAuditService).routes().map(key).sort();
+    const fromModules = RouteAuditService.routesOf(
+      RouteAuditService.controllersIn(
+        AppModule.forRoot(app.config, { logDestination: logCapture }),
+      ),
+    )
+      .map(key)
+      .sort();
+    expect(running.length).toBeGreaterThan(5);
+    expect(fromModules).toEqual(running);
+  });
+
   it('when a route is public, an anonymous request is not refused', async () => {
     const routes = app.app.get(RouteAuditService).routes();
     const open = routes.filter((r) => r.security?.scheme === 'public' && r.method === 'GET');

@@ -3,12 +3,15 @@ import { Migrator } from 'kysely/migration';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { ZodType } from 'zod';
+import { AppModule } from '../app.module';
+import { RouteAuditService } from '../auth/route-audit.service';
 import { AppConfig } from '../config/app-config';
 import { ConfigError } from '../config/config-error';
 import { DatabaseFactory } from '../database/database.factory';
 import { MigrationList } from '../database/migration-list';
 import { RedisConnection } from '../redis/redis-connection';
 import { ApiKeyRevocationFanout } from './api-key-revocation.fanout';
+import { ApiKeyScopeError, ApiKeyScopePolicy, SCOPE_NOT_ALLOWED } from './api-key-scope.policy';
 import { ApiKeyStateError } from './api-key-state.error';
 import { ApiKeyHasher } from './api-key.hasher';
 import { ApiKeyRepository } from './api-key.repository';
@@ -84,6 +87,7 @@ async function main(argv: string[]): Promise<number> {
   }
   // Nest's default logger writes to stdout, which belongs to the key alone.
   Logger.overrideLogger(false);
+  const policy = scopePolicy(config);
   // An idle-connection error is reported when the operation's own query fails; never thrown here.
   const db = DatabaseFactory.create(config, () => undefined);
   try {
@@ -98,7 +102,7 @@ async function main(argv: string[]): Promise<number> {
     await redis.onModuleInit();
     try {
       const fanout = new ApiKeyRevocationFanout(redis, verifier);
-      await run(new ApiKeysService(repository, hasher, verifier, config, fanout));
+      await run(new ApiKeysService(repository, hasher, verifier, config, fanout, policy));
     } finally {
       await redis.onApplicationShutdown();
     }
@@ -108,12 +112,36 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${STATE_MESSAGES[error.code]}\n`);
       return 1;
     }
+    if (error instanceof ApiKeyScopeError) {
+      const allowed = policy.allowed.join(' ') || '(none)';
+      if (command === 'create') {
+        return usage(`--scope: ${SCOPE_NOT_ALLOWED} (API keys may carry: ${allowed})`);
+      }
+      process.stderr.write(
+        `This key carries a scope API keys may no longer have (${SCOPE_NOT_ALLOWED}); revoke it and create a new key.\n`,
+      );
+      return 1;
+    }
     // Security: a driver error can quote the connection string; only the class name goes out.
     process.stderr.write(`failed (${error instanceof Error ? error.name : 'unknown'})\n`);
     return 1;
   } finally {
     await db.destroy();
   }
+}
+
+/**
+ * The scopes keys may carry, as in the app: API_KEY_ALLOWED_SCOPES, else those its `@ApiKeyAuth`
+ * routes need, read from the app's module tree without starting it (nothing is written: the log
+ * destination is a sink that drops everything).
+ */
+function scopePolicy(config: AppConfig): ApiKeyScopePolicy {
+  if (config.apiKeys.allowedScopes) return ApiKeyScopePolicy.of(config, []);
+  const app = AppModule.forRoot(config, { logDestination: { write: () => undefined } });
+  return ApiKeyScopePolicy.of(
+    config,
+    RouteAuditService.routesOf(RouteAuditService.controllersIn(app)),
+  );
 }
 
 const STATE_MESSAGES: Record<ApiKeyStateError['code'], string> = {
@@ -216,13 +244,19 @@ function only(options: Options, allowed: (keyof Options)[]): void {
   }
 }
 
-/** Names the flag and the rule it broke; never echoes the value (it may be a pasted key). */
+/**
+ * Names the flag and the rule it broke; never echoes the value (it may be a pasted key). A rule
+ * with a name of its own (`secret_shaped`) is named; any other broken rule is `invalid`.
+ */
 function validate<T>(schema: ZodType<T>, input: unknown, flags: Record<string, string>): T {
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => {
     const field = typeof issue.path[0] === 'string' ? issue.path[0] : '';
-    return `${flags[field] ?? 'arguments'}: ${issue.code === 'invalid_type' ? 'required' : 'invalid'}`;
+    const named = issue.code === 'custom' ? (issue.params?.rule as unknown) : undefined;
+    const rule =
+      issue.code === 'invalid_type' ? 'required' : typeof named === 'string' ? named : 'invalid';
+    return `${flags[field] ?? 'arguments'}: ${rule}`;
   });
   throw new UsageError([...new Set(problems)].join('; '));
 }

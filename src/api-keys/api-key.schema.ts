@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { freeText } from '../security/free-text.schema';
 import { ApiKeyFormat } from './api-key-format';
+import { SCOPE_TOKEN } from './api-key-scope.policy';
 
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
 const DURATION = /^(\d{1,6})([smhd])$/;
@@ -25,10 +26,7 @@ export const OverlapSchema = duration(0, 30 * 86_400);
 export const DEFAULT_OVERLAP_SECONDS = 86_400;
 
 /** RFC 6749 §3.3 scope tokens, narrowed to lowercase `resource:action` style names. */
-export const ScopeSchema = z
-  .string()
-  .max(64)
-  .regex(/^[a-z0-9][a-z0-9:._-]{0,63}$/);
+export const ScopeSchema = z.string().max(64).regex(SCOPE_TOKEN);
 
 /**
  * Security: a name is shown in lists and logs, so it is a short label from a small alphabet,

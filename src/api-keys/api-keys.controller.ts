@@ -5,6 +5,7 @@ import type { Principal } from '../auth/principal';
 import { JwtAuth } from '../auth/route-security.decorator';
 import { ApiProblemResponse } from '../openapi/api-problem-response.decorator';
 import { ProblemException } from '../security/problem.exception';
+import { ApiKeyScopeError, SCOPE_NOT_ALLOWED } from './api-key-scope.policy';
 import { ApiKeyStateError } from './api-key-state.error';
 import {
   ApiKeyIdSchema,
@@ -27,7 +28,8 @@ import { ApiKeysService } from './api-keys.service';
 /**
  * Key administration for people: a JWT with `api-keys:admin`. Never an API key: a leaked key
  * must not be able to mint or revive keys. The plaintext appears in the create and rotate
- * responses only, marked `Cache-Control: no-store` (ASVS 14.3.2, checklist K2).
+ * responses only, marked `Cache-Control: no-store` (ASVS 14.3.2). Keys carry only the scopes
+ * the ApiKeyScopePolicy allows; any other is a 400 naming `scopes` and `scope_not_allowed`.
  */
 @ApiTags('api-keys')
 @JwtAuth('api-keys:admin')
@@ -45,7 +47,7 @@ export class ApiKeysController {
     @Body({ schema: CreateApiKeySchema }) input: CreateApiKey,
     @CurrentPrincipal() principal: Principal,
   ): Promise<CreatedApiKey> {
-    return this.keys.create(input, principal.subject);
+    return ApiKeysController.answer(this.keys.create(input, principal.subject), true);
   }
 
   @Get()
@@ -79,9 +81,11 @@ export class ApiKeysController {
     standardSchema: RotatedApiKeySchema,
   })
   @ApiProblemResponse(HttpStatus.NOT_FOUND, 'No key has this id.')
-  @ApiProblemResponse(HttpStatus.CONFLICT, 'The key is not active, or was rotated already.', {
-    detail: 'Only an active key can be rotated.',
-  })
+  @ApiProblemResponse(
+    HttpStatus.CONFLICT,
+    'The key is not active, was rotated already, or carries a scope keys may no longer have.',
+    { detail: 'Only an active key can be rotated.' },
+  )
   rotate(
     @Param('id', { schema: ApiKeyIdSchema }) id: string,
     @Body({ schema: RotateApiKeySchema }) input: RotateApiKey,
@@ -90,11 +94,29 @@ export class ApiKeysController {
     return ApiKeysController.answer(this.keys.rotate(id, input, principal.subject));
   }
 
-  /** Lifecycle refusals become 404 or 409 problem+json with a fixed detail. */
-  private static async answer<T>(work: Promise<T>): Promise<T> {
+  /**
+   * Lifecycle refusals become 404 or 409 problem+json with a fixed detail. A scope refusal is a
+   * 400 naming the field and the rule when the request asked for the scope (create), a 409 when
+   * the stored key carries it (rotate); never the scope itself.
+   */
+  private static async answer<T>(work: Promise<T>, scopesFromRequest = false): Promise<T> {
     try {
       return await work;
     } catch (error) {
+      if (error instanceof ApiKeyScopeError) {
+        if (scopesFromRequest) {
+          throw new ProblemException(HttpStatus.BAD_REQUEST, {
+            reason: 'api_key_scope_not_allowed',
+            detail: 'API keys may carry only the scopes this service allows them.',
+            errors: [{ field: 'scopes', rule: SCOPE_NOT_ALLOWED }],
+          });
+        }
+        throw new ProblemException(HttpStatus.CONFLICT, {
+          reason: 'api_key_scope_not_allowed',
+          detail:
+            'This key carries a scope API keys may no longer have; revoke it and create a new key.',
+        });
+      }
       if (!(error instanceof ApiKeyStateError)) throw error;
       if (error.code === 'not_found') {
         throw new ProblemException(HttpStatus.NOT_FOUND, { reason: 'api_key_not_found' });

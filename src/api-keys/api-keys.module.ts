@@ -1,8 +1,12 @@
 import { Module } from '@nestjs/common';
+import { DiscoveryModule, DiscoveryService } from '@nestjs/core';
+import { RouteAuditService } from '../auth/route-audit.service';
+import { AppConfig } from '../config/app-config';
 import { DatabaseModule } from '../database/database.module';
 import { RedisModule } from '../redis/redis.module';
 import { ApiKeyFailureLimiter } from './api-key-failure.limiter';
 import { ApiKeyRevocationFanout } from './api-key-revocation.fanout';
+import { ApiKeyScopePolicy } from './api-key-scope.policy';
 import { ApiKeyGuard } from './api-key.guard';
 import { ApiKeyHasher } from './api-key.hasher';
 import { ApiKeyRepository } from './api-key.repository';
@@ -11,13 +15,14 @@ import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysService } from './api-keys.service';
 
 /**
- * API keys for machine clients (DESIGN.md P6): format, keyed hashing, store, verification
- * with its cache, the guard that AuthenticationGuard calls for `@ApiKeyAuth` routes, and the
- * admin API, and the revocation fan-out that evicts a revoked key from every instance's cache
- * through Redis. Exports the guard (for AuthModule) and the verifier.
+ * API keys for machine clients (docs/threat-model.md §10): format, keyed hashing, store,
+ * verification with its cache, the guard that AuthenticationGuard calls for `@ApiKeyAuth`
+ * routes, the admin API with the scopes keys may carry, and the revocation fan-out that evicts
+ * a revoked key from every instance's cache through Redis. Exports the guard (for AuthModule)
+ * and the verifier.
  */
 @Module({
-  imports: [DatabaseModule, RedisModule],
+  imports: [DatabaseModule, RedisModule, DiscoveryModule],
   controllers: [ApiKeysController],
   providers: [
     ApiKeyHasher,
@@ -27,6 +32,16 @@ import { ApiKeysService } from './api-keys.service';
     ApiKeyGuard,
     ApiKeysService,
     ApiKeyRevocationFanout,
+    {
+      // Every controller is registered before any provider is built, so all routes are known.
+      provide: ApiKeyScopePolicy,
+      inject: [AppConfig, DiscoveryService],
+      useFactory: (config: AppConfig, discovery: DiscoveryService) =>
+        ApiKeyScopePolicy.of(
+          config,
+          RouteAuditService.routesOf(discovery.getControllers().map((c) => c.metatype)),
+        ),
+    },
   ],
   exports: [ApiKeyGuard, ApiKeyVerifier],
 })

@@ -3,6 +3,7 @@ import { AppConfig } from '../config/app-config';
 import type { ApiKeysTable } from '../database/database-schema';
 import { ApiKeyFormat } from './api-key-format';
 import { ApiKeyRevocationFanout } from './api-key-revocation.fanout';
+import { ApiKeyScopePolicy } from './api-key-scope.policy';
 import { ApiKeyStateError } from './api-key-state.error';
 import { ApiKeyHasher } from './api-key.hasher';
 import { ApiKeyRepository } from './api-key.repository';
@@ -20,9 +21,10 @@ const LIST_LIMIT = 500;
 
 /**
  * The key lifecycle, shared by the admin API and the CLI: create, list, get, revoke, rotate
- * (checklist K2, K8). The plaintext exists only inside create and rotate, in their return value;
- * what is stored is the digest. Each change is written to the log as an audit event, with the
- * key's public id and the actor, never the key.
+ * (docs/threat-model.md §10). The plaintext exists only inside create and rotate, in their
+ * return value; what is stored is the digest. A key is minted only with scopes the
+ * ApiKeyScopePolicy allows. Each change is written to the log as an audit event, with the key's
+ * public id and the actor, never the key.
  */
 @Injectable()
 export class ApiKeysService {
@@ -35,9 +37,16 @@ export class ApiKeysService {
     private readonly config: AppConfig,
     /** Absent outside the Nest app (the CLI): other instances then rely on the cache TTL. */
     @Optional() private readonly fanout?: ApiKeyRevocationFanout,
+    /**
+     * Required in the app (Nest injects it) and passed by the CLI; left out only where a test
+     * or a benchmark builds the service by hand, and then every scope is accepted.
+     */
+    private readonly scopePolicy?: ApiKeyScopePolicy,
   ) {}
 
+  /** Throws ApiKeyScopeError when a scope is not one API keys may carry. */
   async create(input: CreateApiKey, actor: string): Promise<CreatedApiKey> {
+    this.scopePolicy?.check(input.scopes);
     const now = new Date();
     const expiresAt =
       input.expiresIn === undefined ? null : ApiKeysService.after(now, input.expiresIn);
@@ -74,7 +83,9 @@ export class ApiKeysService {
   /**
    * Issues a successor with the same name and scopes. The old key keeps working until the end
    * of the overlap (or its own earlier expiry), then expires: Stripe's "roll with expiry", so a
-   * client can switch without downtime (checklist K2, K8).
+   * client can switch without downtime. A key that carries a scope keys may no longer have (it
+   * predates the policy, or the allowlist changed) is not rotated (ApiKeyScopeError): its
+   * successor would carry the scope too. Revoke it and create a new key instead.
    */
   async rotate(publicId: string, input: RotateApiKey, actor: string): Promise<RotatedApiKey> {
     const old = await this.require(publicId);
@@ -83,6 +94,8 @@ export class ApiKeysService {
     if (await this.repository.successorOf(publicId)) {
       throw new ApiKeyStateError('already_rotated');
     }
+    const scopes = old.scopes.split(' ').filter((s) => s.length > 0);
+    this.scopePolicy?.check(scopes);
     const overlapEnd = ApiKeysService.after(now, input.overlap ?? DEFAULT_OVERLAP_SECONDS);
     const oldExpiresAt =
       old.expires_at !== null && old.expires_at < overlapEnd ? old.expires_at : overlapEnd;
@@ -93,7 +106,7 @@ export class ApiKeysService {
         : Math.round((Date.parse(old.expires_at) - Date.parse(old.created_at)) / 1000));
     const { key, row } = this.mint(
       old.name,
-      old.scopes.split(' '),
+      scopes,
       actor,
       now,
       lifetime === undefined ? null : ApiKeysService.after(now, lifetime),

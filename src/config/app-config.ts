@@ -50,11 +50,13 @@ export interface RateLimitSettings {
 }
 
 export interface ApiKeySettings {
-  /** `live` in production, `test` elsewhere: a test key never works in production (K2). */
+  /** `live` in production, `test` elsewhere: a test key never works in production. */
   environment: 'live' | 'test';
   /** Retired peppers: they verify keys hashed before a pepper rotation, never new keys. */
   previousPeppers: readonly Secret[];
   failuresPerMinute: number;
+  /** API_KEY_ALLOWED_SCOPES; null: the scopes the app's API-key routes need (ApiKeyScopePolicy). */
+  allowedScopes: readonly string[] | null;
 }
 
 /**
@@ -166,7 +168,8 @@ export class AppConfig {
       const base = downstream.baseUrl;
       if (base.username || base.password || base.search || base.hash) {
         // Security: the key travels only in DOWNSTREAM_API_KEY (a Secret, redacted); a URL is
-        // printed too easily (checklist L3), so it carries neither credentials nor a query.
+        // printed too easily (docs/threat-model.md §1), so it carries neither credentials nor
+        // a query.
         problems.push('DOWNSTREAM_BASE_URL: no user, password, query or fragment allowed');
       }
     } else if (env.DOWNSTREAM_BASE_URL || secrets.DOWNSTREAM_API_KEY) {
@@ -227,6 +230,7 @@ export class AppConfig {
         environment: production ? 'live' : 'test',
         previousPeppers: previousPeppers.map((p) => new Secret(p)),
         failuresPerMinute: env.API_KEY_FAILURES_PER_MINUTE,
+        allowedScopes: env.API_KEY_ALLOWED_SCOPES ?? null,
       },
       new Secret(env.DATABASE_URL),
       raw.REDIS_URL ? new Secret(raw.REDIS_URL) : null,

@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { SCOPE_TOKEN } from '../api-keys/api-key-scope.policy';
 
 /**
- * The environment contract (DESIGN.md, "Configuration contract"). Every value arrives as a
+ * The environment contract (the README's configuration table). Every value arrives as a
  * string; this schema turns it into typed settings. Cross-field rules (one key source, the
  * production refusals) live in AppConfig.fromEnv, which has the whole picture.
  *
@@ -58,8 +59,10 @@ export const envSchema = z.object({
   RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   /** Proxies in front of the app whose X-Forwarded-For is believed: 0 = none. */
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
-  /** Failed API-key verifications one client address may make per minute before a 429 (K9). */
+  /** Failed API-key verifications one client address may make per minute before a 429. */
   API_KEY_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(20),
+  /** Scopes API keys may carry, comma-separated; unset: those the `@ApiKeyAuth` routes need. */
+  API_KEY_ALLOWED_SCOPES: list.pipe(z.array(z.string().regex(SCOPE_TOKEN)).min(1)).optional(),
   DOWNSTREAM_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   DOWNSTREAM_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(5000),
   /**
