@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { RouteAuditService } from '../../src/auth/route-audit.service';
 import { CaptureServer } from '../support/capture-server';
 import { LeakScanner } from '../support/leak-scanner';
+import { closeStarted } from '../support/cleanup';
 import { logCapture } from '../support/log-capture';
 import { rawRequest, RawRequest } from '../support/raw-http';
 import { startTestApp, TestApp } from '../support/test-app';
 import { TokenFactory } from '../support/tokens';
 
 /**
- * The canary leak matrix (DESIGN.md P1, P2, P4). The app starts with fresh random canaries as
+ * The canary leak matrix (docs/threat-model.md, every scenario). The app starts with fresh random canaries as
  * its secrets; every vector is sent to every mapped route (plus unmapped ones, the docs and
  * health endpoints) with valid and invalid credentials; then every sink — status line,
  * response headers, bodies, the captured log stream, every request the downstream received —
@@ -16,6 +17,26 @@ import { TokenFactory } from '../support/tokens';
  * any 10-character substring. The only permitted appearance is the server-held downstream key
  * in a request the downstream received.
  */
+/** Vectors that carry two credentials: RFC 6750 §2 says a client must not. */
+const TWO_CREDENTIALS: ReadonlySet<string> = new Set([
+  'api-key-and-jwt',
+  'bearer-valid+query-token',
+  'api-key-valid+query-key',
+  'query+valid-jwt',
+]);
+
+/** Log fields the server fills from a closed vocabulary or its own ids. */
+const VOCABULARY_FIELDS = [
+  'event',
+  'reason',
+  'route',
+  'principal',
+  'keyId',
+  'actor',
+  'scopes',
+  'msg',
+];
+
 describe('Leak matrix', () => {
   const scanner = new LeakScanner();
   let downstreamCalls = 0;
@@ -35,6 +56,9 @@ describe('Leak matrix', () => {
   const downstreamKey = scanner.canary('DOWNSTREAM_API_KEY');
   const sentinel = scanner.canary('ENV_SENTINEL');
   let app: TestApp;
+  /** The scopes the app's routes declare, per scheme: the matrix's token and keys carry them all. */
+  let jwtScopes: string[] = [];
+  let keyScopes: string[] = [];
   let requests = 0;
   const vectors = new Set<string>();
   const succeeded = new Set<string>();
@@ -50,7 +74,7 @@ describe('Leak matrix', () => {
         sub: 'matrix-user',
         iat: now(),
         exp: now() + 300,
-        scope: 'items:read items:write api-keys:admin',
+        scope: jwtScopes.join(' '),
       },
     );
     scanner.register('valid-jwt-signature', token.split('.')[2]);
@@ -71,6 +95,18 @@ describe('Leak matrix', () => {
       DOWNSTREAM_BASE_URL: downstreamUrl,
       DOWNSTREAM_API_KEY: downstreamKey,
     });
+    const routes = app.app.get(RouteAuditService).routes();
+    const declared = (scheme: 'jwt' | 'api-key'): string[] => {
+      const scopes = new Set<string>();
+      for (const { security } of routes) {
+        if (security && security.scheme !== 'public' && security.scheme === scheme) {
+          for (const scope of security.scopes) scopes.add(scope);
+        }
+      }
+      return [...scopes];
+    };
+    jwtScopes = declared('jwt');
+    keyScopes = declared('api-key');
     const created = await rawRequest(app.url, {
       method: 'POST',
       path: '/items',
@@ -91,8 +127,7 @@ describe('Leak matrix', () => {
 
   afterAll(async () => {
     delete process.env.LEAKPROOF_ENV_SENTINEL;
-    await app.close();
-    await downstream.stop();
+    await closeStarted(app, { close: () => downstream.stop() });
   });
 
   /**
@@ -104,19 +139,38 @@ describe('Leak matrix', () => {
       method: 'POST',
       path: '/api-keys',
       headers: { authorization: `Bearer ${validToken()}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'matrix', scopes: ['stock:write', 'items:read'] }),
+      body: JSON.stringify({ name: 'matrix', scopes: keyScopes }),
     });
     const { key } = JSON.parse(res.body) as { key: string };
     scanner.register('api-key-secret', key.split('_').slice(3).join('_'));
     return key;
   }
 
-  async function send(vector: string, req: RawRequest): Promise<void> {
+  async function send(vector: string, req: RawRequest, mapped: boolean): Promise<void> {
     vectors.add(vector);
     requests++;
     const res = await rawRequest(app.url, req);
     if (res.status >= 200 && res.status < 300) succeeded.add(vector);
     const where = `${vector}: ${req.method} ${req.path.slice(0, 80)} -> ${res.status}`;
+    // RFC 6750 §2: more than one credential is refused before any scheme runs, on every route.
+    if (mapped && TWO_CREDENTIALS.has(vector)) {
+      expect({ where, status: res.status, challenge: res.headers['www-authenticate'] }).toEqual({
+        where,
+        status: 400,
+        challenge: expect.stringContaining('error="invalid_request"') as unknown,
+      });
+    }
+    // Request values never strip the headers the server sets itself (docs/threat-model.md §8).
+    if (mapped && vector === 'query-vocabulary') {
+      expect({ where, cacheControl: res.headers['cache-control'] }).toEqual({
+        where,
+        cacheControl: 'no-store',
+      });
+      expect({ where, hsts: typeof res.headers['strict-transport-security'] }).toEqual({
+        where,
+        hsts: 'string',
+      });
+    }
     scanner.scan('status line', res.statusLine, where);
     scanner.scan('response headers', res.headerText, where);
     scanner.scan('response body', res.body, where);
@@ -156,13 +210,33 @@ describe('Leak matrix', () => {
       ['api-key-valid+cookie', base({ 'x-api-key': apiKey, cookie: `session=${c('cookie+key')}` })],
       ['api-key-in-query', { ...base(), path: `${path}?api_key=${apiKey}` }],
       ['api-key-and-jwt', base({ 'x-api-key': apiKey, authorization: `Bearer ${validToken()}` })],
-      // The same credentials riding along with a valid token: they reach the handler (and the
-      // outbound client), so they prove the scrub and the outbound header allowlist.
+      [
+        'bearer-valid+query-token',
+        {
+          ...base({ authorization: `Bearer ${validToken()}` }),
+          path: `${path}?access_token=${c('q2')}`,
+        },
+      ],
+      [
+        'api-key-valid+query-key',
+        { ...base({ 'x-api-key': apiKey }), path: `${path}?api_key=${c('q3')}` },
+      ],
+      // Query values that equal the server's own vocabulary: they must not blank a log field or
+      // strip a header the server sets.
+      [
+        'query-vocabulary',
+        {
+          ...base(),
+          path: `${path}?a=api_key_rejected&b=api_key_unknown&c=no-store&d=application%2Fjson&e=max-age%3D31536000&f=request%20rejected`,
+        },
+      ],
+      // Credential headers riding along with a valid token that are not a second scheme: they
+      // reach the handler (and the outbound client), so they prove the scrub and the outbound
+      // header allowlist.
       [
         'valid-jwt+other-credentials',
         base({
           authorization: `Bearer ${validToken()}`,
-          'x-api-key': c('x-api-key+jwt'),
           cookie: `session=${c('cookie+jwt')}`,
           'proxy-authorization': `Basic ${c('proxy+jwt')}`,
           'x-auth-token': c('x-auth+jwt'),
@@ -264,32 +338,60 @@ describe('Leak matrix', () => {
     );
     body('oversized', json, `{"token":"${c('big')}","pad":"${'A'.repeat(200 * 1024)}"}`);
     body('wrong-types', json, JSON.stringify({ name: 12345, stock: c('stock') }));
+    // Nested far past the parser's depth bound: refused where it is parsed, never recursed over.
+    body('deep-json', json, `${'['.repeat(20_000)}"${c('deep')}"${']'.repeat(20_000)}`);
+    // Credentials pasted into free-text fields: refused, so never stored and shown to readers.
+    body('key-shaped-text', json, JSON.stringify({ name: `lp_test_${c('kst')}`, stock: 1 }));
+    body('jwt-shaped-text', json, JSON.stringify({ name: jwtShaped(c('jst')), stock: 1 }));
     return list;
   }
 
   it('when every vector hits every route, no canary reaches any sink', async () => {
     const mapped = app.app.get(RouteAuditService).routes();
     const targets = [
-      ...mapped.map((r) => ({ method: r.method, path: r.path.replace(/:[A-Za-z]+/g, itemId) })),
+      ...mapped.map((r) => ({
+        method: r.method,
+        path: r.path.replace(/:[A-Za-z]+/g, itemId),
+        mapped: true,
+      })),
       ...mapped
         .filter((r) => r.path.includes(':'))
-        .map((r) => ({ method: r.method, path: r.path.replace(/:[A-Za-z]+/g, randomUUID()) })),
+        .map((r) => ({
+          method: r.method,
+          path: r.path.replace(/:[A-Za-z]+/g, randomUUID()),
+          mapped: true,
+        })),
       ...mapped
         .filter((r) => r.path.includes(':'))
         .map((r) => ({
           method: r.method,
           path: r.path.replace(/:[A-Za-z]+/g, () => scanner.canary('path-param')),
+          mapped: true,
         })),
-      { method: 'GET', path: '/nope' },
-      { method: 'POST', path: '/api/v1/nope/deep' },
-      { method: 'GET', path: '/docs-json' },
-      { method: 'GET', path: '/docs' },
+      { method: 'GET', path: '/nope', mapped: false },
+      { method: 'POST', path: '/api/v1/nope/deep', mapped: false },
+      { method: 'GET', path: '/docs-json', mapped: false },
+      { method: 'GET', path: '/docs', mapped: false },
     ];
     for (const target of targets) {
       const batch = vectorsFor(target.method, target.path);
       for (let i = 0; i < batch.length; i += 8) {
-        await Promise.all(batch.slice(i, i + 8).map(([vector, req]) => send(vector, req)));
+        await Promise.all(
+          batch.slice(i, i + 8).map(([vector, req]) => send(vector, req, target.mapped)),
+        );
       }
+    }
+    // Whatever a vector managed to store is read back by every reader route.
+    for (const r of mapped.filter((m) => m.method === 'GET' && m.security?.scheme === 'jwt')) {
+      await send(
+        'read-back',
+        {
+          method: 'GET',
+          path: r.path.replace(/:[A-Za-z]+/g, itemId),
+          headers: { authorization: `Bearer ${validToken()}` },
+        },
+        true,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
     scanner.scan('log', logCapture.text(), 'captured log stream');
@@ -305,9 +407,16 @@ describe('Leak matrix', () => {
     expect(downstreamCalls).toBeGreaterThanOrEqual(3);
     // Authenticated code really ran, for people and for machines.
     expect([...succeeded]).toEqual(
-      expect.arrayContaining(['bearer-valid', 'query+valid-jwt', 'api-key-valid+body']),
+      expect.arrayContaining(['bearer-valid', 'api-key-valid+body', 'read-back']),
     );
     expect(scanner.leaks).toEqual([]);
+    // No request value blanked a field the server builds from its own vocabulary.
+    const masked = logCapture
+      .lines()
+      .filter((l) =>
+        VOCABULARY_FIELDS.some((f) => JSON.stringify(l[f] ?? '').includes('[REDACTED]')),
+      );
+    expect(masked).toEqual([]);
   }, 120_000);
 
   it('when the log is read line by line, every line is one JSON object (no forged lines)', () => {

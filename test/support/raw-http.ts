@@ -11,6 +11,8 @@ export interface RawResponse {
   status: number;
   statusLine: string;
   headerText: string;
+  /** Header values by lowercase name (repeated headers joined with ", "). */
+  headers: Record<string, string>;
   body: string;
 }
 
@@ -44,6 +46,12 @@ export function rawRequest(baseUrl: string, req: RawRequest): Promise<RawRespons
             status: res.statusCode ?? 0,
             statusLine: `HTTP/${res.httpVersion} ${res.statusCode} ${res.statusMessage ?? ''}`,
             headerText,
+            headers: Object.fromEntries(
+              Object.entries(res.headers).map(([k, v]) => [
+                k,
+                Array.isArray(v) ? v.join(', ') : (v ?? ''),
+              ]),
+            ),
             body: Buffer.concat(chunks).toString('latin1'),
           });
         });
