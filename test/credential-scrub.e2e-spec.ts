@@ -20,8 +20,8 @@ class CarelessController {
     return {
       authorization: req.headers.authorization ?? null,
       cookie: req.headers.cookie ?? null,
-      apiKey: req.headers['x-api-key'] ?? null,
-      rawNames: raw.filter((h) => ['authorization', 'cookie', 'x-api-key'].includes(h)),
+      authToken: req.headers['x-auth-token'] ?? null,
+      rawNames: raw.filter((h) => ['authorization', 'cookie', 'x-auth-token'].includes(h)),
     };
   }
 
@@ -61,14 +61,14 @@ describe('CredentialScrubInterceptor', () => {
       headers: {
         authorization: `Bearer ${tokens.rs256()}`,
         cookie: 'session=abc',
-        'x-api-key': 'k',
+        'x-auth-token': 'k',
       },
     });
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body)).toEqual({
       authorization: null,
       cookie: null,
-      apiKey: null,
+      authToken: null,
       rawNames: [],
     });
     expect(res.headerText).toMatch(/^Cache-Control: no-store$/im);
