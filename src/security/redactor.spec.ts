@@ -178,6 +178,17 @@ describe('Redactor', () => {
     });
   });
 
+  it('when free text names an auth scheme as a word, it is not secret-shaped; a credential after one is', () => {
+    for (const name of ['Basic widget', 'Bearer bonds', 'negotiate terms', 'Digest cover 2']) {
+      expect(Redactor.hasSecretShape(name)).toBe(false);
+    }
+    const basic = Buffer.from(`user:${randomBytes(9).toString('hex')}`).toString('base64');
+    expect(Redactor.hasSecretShape(`Basic ${basic}`)).toBe(true);
+    expect(Redactor.hasSecretShape(`see Bearer ${randomBytes(16).toString('base64url')}`)).toBe(
+      true,
+    );
+  });
+
   it('when text is built by the server, request credentials are not masked in it, secrets and shapes are', () => {
     const credential = 'api_key_revoked';
     const text = `api_key_revoked ${downstreamKey} lp_live_AbC123`;

@@ -25,14 +25,25 @@ const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\-]/g, '\
  * by a `.`, and skips `-`-separated pieces of the run up to the first one that starts with `eyJ`
  * (kept, through the capture group).
  */
+const AUTH_SCHEME = /\b(?:Bearer|Basic|Digest|Negotiate)\s+[A-Za-z0-9._~+/=-]+/gi;
 const SHAPES: readonly RegExp[] = [
   /-----BEGIN [A-Z ]+-----[\s\S]*?(?:-----END [A-Z ]+-----|$)/g,
   /(?<![A-Za-z0-9_-])(?=[A-Za-z0-9_-]*\.)((?:[A-Za-z0-9_]*-)*?)eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.?[A-Za-z0-9_-]*/g,
   /\blp_(?:live|test)_[A-Za-z0-9_]+/g,
-  /\b(?:Bearer|Basic|Digest|Negotiate)\s+[A-Za-z0-9._~+/=-]+/gi,
+  AUTH_SCHEME,
   new RegExp(`([?&;](?:${CREDENTIAL_QUERY_PARAMS.map(escape).join('|')})=)[^&#\\s"']*`, 'gi'),
   /(\/\/[^/\s:@]*:)[^@/\s]+(?=@)/g,
 ];
+
+/**
+ * The shapes free text is refused for. In a log line any word after "Basic" may be masked at no
+ * cost, but a name like "Basic widget" is ordinary text: here a scheme counts only when written
+ * as a header writes it and followed by a credential-length token (16+ characters, as RFC 7617's
+ * base64 of "user:password" and any opaque bearer token are).
+ */
+const FREE_TEXT_SHAPES: readonly RegExp[] = SHAPES.map((shape) =>
+  shape === AUTH_SCHEME ? /\b(?:Bearer|Basic|Digest|Negotiate) +[A-Za-z0-9._~+/=-]{16}/ : shape,
+);
 
 /** Matches wherever any of SHAPES could match (case-insensitive, so a superset of each). */
 const ANY_SHAPE = new RegExp(SHAPES.map((shape) => `(?:${shape.source})`).join('|'), 'i');
@@ -114,7 +125,7 @@ export class Redactor {
    * is refused instead of stored and shown to every reader. Linear in the text, uncut.
    */
   static hasSecretShape(text: string): boolean {
-    return SHAPES.some((shape) => {
+    return FREE_TEXT_SHAPES.some((shape) => {
       shape.lastIndex = 0;
       return shape.test(text);
     });
