@@ -1,15 +1,15 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import type { DestinationStream } from 'pino';
-import { ApiKeysModule } from './api-keys/api-keys.module';
-import { AuthModule } from './auth/auth.module';
-import { AppConfig } from './config/app-config';
-import { ConfigModule } from './config/config.module';
-import { HealthModule } from './health/health.module';
-import { ItemsModule } from './items/items.module';
-import { LoggingModule } from './logging/logging.module';
-import { SecurityModule } from './security/security.module';
-import { ShutdownModule } from './shutdown/shutdown.module';
-import { ThrottlingModule } from './throttling/throttling.module';
+import { ApiKeysModule } from './kit/api-keys/api-keys.module';
+import { AuthModule } from './kit/auth/auth.module';
+import { AppConfig } from './kit/config/app-config';
+import { AppConfigModule } from './kit/config/app-config.module';
+import { HealthModule } from './kit/health/health.module';
+import { ItemsModule } from './demo/items/items.module';
+import { LoggingModule } from './kit/logging/logging.module';
+import { SecurityModule } from './kit/security/security.module';
+import { ShutdownModule } from './kit/shutdown/shutdown.module';
+import { ThrottlingModule } from './kit/throttling/throttling.module';
 
 export interface AppModuleOptions {
   /** Where logs go; tests pass a capture stream. Default: stdout. */
@@ -22,7 +22,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ConfigModule.forRoot(config),
+        AppConfigModule.forRoot(config),
         LoggingModule.forRoot(options.logDestination),
         ShutdownModule,
         SecurityModule,

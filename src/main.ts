@@ -3,13 +3,13 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
-import { configureApp } from './app.setup';
-import { AppConfig } from './config/app-config';
-import { ConfigError } from './config/config-error';
-import { LeakproofExpressAdapter } from './security/leakproof-express.adapter';
-import { ProcessSafetyNet } from './security/process-safety-net';
-import { Redactor } from './security/redactor';
-import { StartupFailure, StartupStep } from './security/startup-failure';
+import { configureApp } from './kit/app.setup';
+import { AppConfig } from './kit/config/app-config';
+import { ConfigError } from './kit/config/config-error';
+import { SharedNotFoundAdapter } from './kit/http/shared-not-found.adapter';
+import { ProcessSafetyNet } from './kit/security/process-safety-net';
+import { Redactor } from './kit/security/redactor';
+import { StartupFailure, StartupStep } from './kit/security/startup-failure';
 
 /** How long a failed start may spend closing what it opened (pool, Redis) before it exits. */
 const CLOSE_BOUND_MS = 5000;
@@ -45,7 +45,7 @@ async function start(config: AppConfig, startup: Startup): Promise<void> {
   };
   startup.app = await NestFactory.create<NestExpressApplication>(
     AppModule.forRoot(config),
-    new LeakproofExpressAdapter(),
+    new SharedNotFoundAdapter(),
     options,
   );
   const app = startup.app;

@@ -4,7 +4,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Public } from '../src/auth/route-security.decorator';
+import { Public } from '../src/kit/auth/route-security.decorator';
 import { closeStarted } from './support/cleanup';
 import { logCapture } from './support/log-capture';
 import { startPlantedApp } from './support/planted-app';

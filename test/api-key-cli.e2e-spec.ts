@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import request from 'supertest';
-import { ApiKeyFormat } from '../src/api-keys/api-key-format';
+import { ApiKeyFormat } from '../src/kit/api-keys/api-key-format';
 import { closeStarted } from './support/cleanup';
 import { startTestApp, TestApp } from './support/test-app';
 import { TokenFactory } from './support/tokens';
 
 const ROOT = join(__dirname, '..');
-const CLI = join(ROOT, 'src/api-keys/api-key.cli.ts');
+const CLI = join(ROOT, 'src/kit/api-keys/api-key.cli.ts');
 const REGISTER = join(ROOT, 'scripts/swc-register.mts');
 
 interface Run {

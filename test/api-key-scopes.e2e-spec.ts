@@ -35,7 +35,7 @@ function expectScopeRefused(res: request.Response, refused: string): void {
   expect(JSON.stringify(res.headers) + res.text).not.toContain(refused);
 }
 
-/** API keys carry only allowed scopes (src/api-keys/api-key-scope.policy.ts). */
+/** API keys carry only allowed scopes (src/kit/api-keys/api-key-scope.policy.ts). */
 describe('ApiKeyScopePolicy', () => {
   describe('by default (the scopes the API-key routes declare)', () => {
     let app: TestApp;

@@ -1,9 +1,9 @@
 import { crc32 } from 'node:zlib';
 import request from 'supertest';
 import type { Response } from 'supertest';
-import { ApiKeyFormat } from '../src/api-keys/api-key-format';
-import { ApiKeyVerifier } from '../src/api-keys/api-key.verifier';
-import { Base62 } from '../src/api-keys/base62';
+import { ApiKeyFormat } from '../src/kit/api-keys/api-key-format';
+import { ApiKeyVerifier } from '../src/kit/api-keys/api-key.verifier';
+import { Base62 } from '../src/kit/api-keys/base62';
 import { closeStarted } from './support/cleanup';
 import { logCapture } from './support/log-capture';
 import { startTestApp, TestApp } from './support/test-app';
@@ -24,7 +24,7 @@ interface Created {
   expiresAt: string | null;
 }
 
-describe('ApiKeyGuard', () => {
+describe('ApiKeyAuthenticator', () => {
   const tokens = new TokenFactory();
   const admin = tokens.rs256({
     sub: 'admin-alice',

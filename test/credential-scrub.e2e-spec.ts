@@ -1,7 +1,7 @@
 import { Controller, Get, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { randomBytes } from 'node:crypto';
-import { JwtAuth } from '../src/auth/route-security.decorator';
+import { JwtAuth } from '../src/kit/auth/route-security.decorator';
 import { closeStarted } from './support/cleanup';
 import { startPlantedApp } from './support/planted-app';
 import { rawRequest } from './support/raw-http';

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { envSchema, SECRET_VARIABLES } from '../src/config/env.schema';
+import { envSchema, SECRET_VARIABLES } from '../src/kit/config/env.schema';
 
 const root = join(__dirname, '..');
 const read = (file: string): string => readFileSync(join(root, file), 'utf8');

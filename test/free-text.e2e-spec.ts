@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
-import { ApiKeyFormat } from '../src/api-keys/api-key-format';
+import { ApiKeyFormat } from '../src/kit/api-keys/api-key-format';
 import { closeStarted } from './support/cleanup';
 import { logCapture } from './support/log-capture';
 import { startTestApp, TestApp } from './support/test-app';
@@ -12,7 +12,7 @@ interface Problem {
 }
 
 /**
- * Free-text fields refuse secret-shaped text (src/security/free-text.schema.ts): a key or token
+ * Free-text fields refuse secret-shaped text (src/kit/security/free-text.schema.ts): a key or token
  * pasted into a name would otherwise be stored and shown to every reader.
  */
 describe('freeText', () => {

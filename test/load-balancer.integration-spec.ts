@@ -12,7 +12,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiKeyFormat } from '../src/api-keys/api-key-format';
+import { ApiKeyFormat } from '../src/kit/api-keys/api-key-format';
 import { closeStarted, ifStarted } from './support/cleanup';
 import { AppProcess, freePort, waitForPort } from './support/app-process';
 import { ThrowawayDatabase } from './support/test-app';

@@ -2,8 +2,8 @@ import { BadRequestException, Controller, Get, HttpStatus, Req } from '@nestjs/c
 import type { Request } from 'express';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { randomBytes } from 'node:crypto';
-import { Public } from '../src/auth/route-security.decorator';
-import { ProblemException } from '../src/security/problem.exception';
+import { Public } from '../src/kit/auth/route-security.decorator';
+import { ProblemException } from '../src/kit/security/problem.exception';
 import { closeStarted } from './support/cleanup';
 import { logCapture } from './support/log-capture';
 import { startPlantedApp } from './support/planted-app';

@@ -2,16 +2,16 @@ import { Test } from '@nestjs/testing';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
-import { AuthModule } from '../src/auth/auth.module';
-import { configureApp } from '../src/app.setup';
-import { AppConfig } from '../src/config/app-config';
-import { ConfigModule } from '../src/config/config.module';
-import { ItemsModule } from '../src/items/items.module';
-import { LoggingModule } from '../src/logging/logging.module';
-import { LeakproofExpressAdapter } from '../src/security/leakproof-express.adapter';
-import { SecurityModule } from '../src/security/security.module';
-import { ShutdownModule } from '../src/shutdown/shutdown.module';
-import { ThrottlingModule } from '../src/throttling/throttling.module';
+import { AuthModule } from '../src/kit/auth/auth.module';
+import { configureApp } from '../src/kit/app.setup';
+import { AppConfig } from '../src/kit/config/app-config';
+import { AppConfigModule } from '../src/kit/config/app-config.module';
+import { ItemsModule } from '../src/demo/items/items.module';
+import { LoggingModule } from '../src/kit/logging/logging.module';
+import { SharedNotFoundAdapter } from '../src/kit/http/shared-not-found.adapter';
+import { SecurityModule } from '../src/kit/security/security.module';
+import { ShutdownModule } from '../src/kit/shutdown/shutdown.module';
+import { ThrottlingModule } from '../src/kit/throttling/throttling.module';
 import { closeStarted } from './support/cleanup';
 import { logCapture } from './support/log-capture';
 import { startTestApp, TestApp } from './support/test-app';
@@ -110,7 +110,7 @@ describe('ThrottlingModule order', () => {
     const auth = AuthModule.forRoot(config);
     const moduleRef = await Test.createTestingModule({
       imports: [
-        ConfigModule.forRoot(config),
+        AppConfigModule.forRoot(config),
         LoggingModule.forRoot(logCapture),
         ShutdownModule,
         SecurityModule,
@@ -119,7 +119,7 @@ describe('ThrottlingModule order', () => {
       ],
     }).compile();
     const nest = moduleRef.createNestApplication<NestExpressApplication>(
-      new LeakproofExpressAdapter(),
+      new SharedNotFoundAdapter(),
       {
         bodyParser: false,
         bufferLogs: true,

@@ -11,8 +11,8 @@ import {
 import type { Request } from 'express';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
-import { ApiKeyFormat } from '../src/api-keys/api-key-format';
-import { Public } from '../src/auth/route-security.decorator';
+import { ApiKeyFormat } from '../src/kit/api-keys/api-key-format';
+import { Public } from '../src/kit/auth/route-security.decorator';
 import { closeStarted } from './support/cleanup';
 import { logCapture } from './support/log-capture';
 import { startPlantedApp } from './support/planted-app';
@@ -165,7 +165,7 @@ describe('Redaction of request credentials', () => {
       const publicId = await rejectUnknownKey(
         `/items/${randomBytes(4).toString('hex')}/stock?e=api_key_rejected&r=api_key_unknown`,
       );
-      expect(logCapture.lines().find((l) => l.context === 'ApiKeyGuard')).toMatchObject({
+      expect(logCapture.lines().find((l) => l.context === 'ApiKeyAuthenticator')).toMatchObject({
         event: 'api_key_rejected',
         reason: 'unknown',
         keyId: publicId,
@@ -185,7 +185,7 @@ describe('Redaction of request credentials', () => {
         `/items/${randomBytes(4).toString('hex')}/stock`,
         asCookie(['api_key_rejected', 'api_key_unknown', 'request rejected', '/items/:id/stock']),
       );
-      expect(logCapture.lines().find((l) => l.context === 'ApiKeyGuard')).toMatchObject({
+      expect(logCapture.lines().find((l) => l.context === 'ApiKeyAuthenticator')).toMatchObject({
         event: 'api_key_rejected',
       });
       expect(logCapture.failures()).toEqual([

@@ -1,10 +1,10 @@
 import { Controller, Get } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { RouteAuditService } from '../src/auth/route-audit.service';
+import { RouteAuditService } from '../src/kit/auth/route-audit.service';
 import { AppModule } from '../src/app.module';
-import { ApiKeyAuth, JwtAuth, Public } from '../src/auth/route-security.decorator';
-import { AppConfig } from '../src/config/app-config';
+import { ApiKeyAuth, JwtAuth, Public } from '../src/kit/auth/route-security.decorator';
+import { AppConfig } from '../src/kit/config/app-config';
 import { closeStarted } from './support/cleanup';
 import { logCapture } from './support/log-capture';
 import { startTestApp, TestApp } from './support/test-app';

@@ -4,14 +4,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiKeyFormat } from '../../src/api-keys/api-key-format';
-import { ApiKeyHasher } from '../../src/api-keys/api-key.hasher';
-import { ApiKeyRepository } from '../../src/api-keys/api-key.repository';
-import { ApiKeyVerifier } from '../../src/api-keys/api-key.verifier';
-import { ApiKeysService } from '../../src/api-keys/api-keys.service';
-import { AppConfig } from '../../src/config/app-config';
-import { DatabaseFactory } from '../../src/database/database.factory';
-import { MigrationList } from '../../src/database/migration-list';
+import { ApiKeyFormat } from '../../src/kit/api-keys/api-key-format';
+import { ApiKeyHasher } from '../../src/kit/api-keys/api-key.hasher';
+import { ApiKeyRepository } from '../../src/kit/api-keys/api-key.repository';
+import { ApiKeyVerifier } from '../../src/kit/api-keys/api-key.verifier';
+import { ApiKeysService } from '../../src/kit/api-keys/api-keys.service';
+import { AppConfig } from '../../src/kit/config/app-config';
+import { DatabaseFactory } from '../../src/kit/database/database.factory';
+import { MigrationList } from '../../src/kit/database/migration-list';
 
 /**
  * Micro-benchmark of API-key verification (ApiKeyVerifier.verify), path by path:

@@ -1,7 +1,7 @@
 import { Controller, Get, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import { Public } from '../../src/auth/route-security.decorator';
+import { Public } from '../../src/kit/auth/route-security.decorator';
 import { LeakScanner } from '../support/leak-scanner';
 import { logCapture } from '../support/log-capture';
 import { startPlantedApp } from '../support/planted-app';

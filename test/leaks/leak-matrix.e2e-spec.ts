@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { RouteAuditService } from '../../src/auth/route-audit.service';
+import { RouteAuditService } from '../../src/kit/auth/route-audit.service';
 import { CaptureServer } from '../support/capture-server';
 import { LeakScanner } from '../support/leak-scanner';
 import { closeStarted } from '../support/cleanup';

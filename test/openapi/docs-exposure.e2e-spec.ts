@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
-import { ProblemSchema } from '../../src/openapi/problem.schema';
+import { ProblemSchema } from '../../src/kit/openapi/problem.schema';
 import { startTestApp, TestApp } from '../support/test-app';
 import { TokenFactory } from '../support/tokens';
 

@@ -5,14 +5,14 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { RouteAuditService } from '../../src/auth/route-audit.service';
-import type { AuditedRoute } from '../../src/auth/route-audit.service';
-import { OpenApiExport } from '../../src/openapi/openapi-export';
+import { RouteAuditService } from '../../src/kit/auth/route-audit.service';
+import type { AuditedRoute } from '../../src/kit/auth/route-audit.service';
+import { OpenApiExport } from '../../src/kit/openapi/openapi-export';
 import {
   PROBLEM_MEDIA_TYPE,
   PROBLEM_SCHEMA_NAME,
   ProblemSchema,
-} from '../../src/openapi/problem.schema';
+} from '../../src/kit/openapi/problem.schema';
 import { closeStarted } from '../support/cleanup';
 import { startTestApp, TestApp } from '../support/test-app';
 import { TokenFactory } from '../support/tokens';

@@ -1,7 +1,7 @@
 import { Module, Type } from '@nestjs/common';
 import type { AddressInfo } from 'node:net';
 import { AppModule } from '../../src/app.module';
-import { AppConfig } from '../../src/config/app-config';
+import { AppConfig } from '../../src/kit/config/app-config';
 import { logCapture } from './log-capture';
 import { listenTestApp, type TestApp } from './test-app';
 

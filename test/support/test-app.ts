@@ -5,10 +5,10 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import { AppModule } from '../../src/app.module';
-import { configureApp } from '../../src/app.setup';
-import { LeakproofExpressAdapter } from '../../src/security/leakproof-express.adapter';
-import { AppConfig } from '../../src/config/app-config';
-import { ShutdownSignals } from '../../src/shutdown/shutdown-signals';
+import { configureApp } from '../../src/kit/app.setup';
+import { SharedNotFoundAdapter } from '../../src/kit/http/shared-not-found.adapter';
+import { AppConfig } from '../../src/kit/config/app-config';
+import { ShutdownSignals } from '../../src/kit/shutdown/shutdown-signals';
 import { logCapture } from './log-capture';
 
 export interface TestApp {
@@ -117,7 +117,7 @@ export async function listenTestApp(
 ): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(
     module,
-    new LeakproofExpressAdapter(),
+    new SharedNotFoundAdapter(),
     { bodyParser: false, bufferLogs: true, abortOnError: false },
   );
   try {
