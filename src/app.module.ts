@@ -1,11 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import type { ModuleMetadata } from '@nestjs/common';
 import type { DestinationStream } from 'pino';
 import { ApiKeysModule } from './kit/api-keys/api-keys.module';
 import { AuthModule } from './kit/auth/auth.module';
 import { AppConfig } from './kit/config/app-config';
 import { AppConfigModule } from './kit/config/app-config.module';
 import { HealthModule } from './kit/health/health.module';
-import { ItemsModule } from './demo/items/items.module';
 import { LoggingModule } from './kit/logging/logging.module';
 import { SecurityModule } from './kit/security/security.module';
 import { ShutdownModule } from './kit/shutdown/shutdown.module';
@@ -16,9 +16,16 @@ export interface AppModuleOptions {
   logDestination?: DestinationStream;
 }
 
+/** The modules of the service's own domain, mounted beside the kit's. */
+export type FeatureModules = NonNullable<ModuleMetadata['imports']>;
+
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, options: AppModuleOptions = {}): DynamicModule {
+  static forRoot(
+    config: AppConfig,
+    features: FeatureModules,
+    options: AppModuleOptions = {},
+  ): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -31,7 +38,7 @@ export class AppModule {
         AuthModule.forRoot(config),
         ApiKeysModule,
         HealthModule,
-        ItemsModule,
+        ...features,
       ],
     };
   }

@@ -10,6 +10,7 @@ import { SharedNotFoundAdapter } from './kit/http/shared-not-found.adapter';
 import { ProcessSafetyNet } from './kit/security/process-safety-net';
 import { Redactor } from './kit/security/redactor';
 import { StartupFailure, StartupStep } from './kit/security/startup-failure';
+import { DemoModule } from './demo/demo.module';
 
 /** How long a failed start may spend closing what it opened (pool, Redis) before it exits. */
 const CLOSE_BOUND_MS = 5000;
@@ -44,7 +45,7 @@ async function start(config: AppConfig, startup: Startup): Promise<void> {
     autoFlushLogs: false,
   };
   startup.app = await NestFactory.create<NestExpressApplication>(
-    AppModule.forRoot(config),
+    AppModule.forRoot(config, [DemoModule]),
     new SharedNotFoundAdapter(),
     options,
   );

@@ -9,6 +9,7 @@ import { closeStarted } from './support/cleanup';
 import { logCapture } from './support/log-capture';
 import { startTestApp, TestApp } from './support/test-app';
 import { TokenFactory } from './support/tokens';
+import { DemoModule } from '../src/demo/demo.module';
 
 /** Deny by default: every mapped route refuses an anonymous request unless it is public. */
 describe('RouteAuditService', () => {
@@ -41,7 +42,7 @@ describe('RouteAuditService', () => {
     const running = app.app.get(RouteAuditService).routes().map(key).sort();
     const fromModules = RouteAuditService.routesOf(
       RouteAuditService.controllersIn(
-        AppModule.forRoot(app.config, { logDestination: logCapture }),
+        AppModule.forRoot(app.config, [DemoModule], { logDestination: logCapture }),
       ),
     )
       .map(key)
@@ -81,7 +82,7 @@ describe('RouteAuditService', () => {
       ...tokens.env(),
     });
     const moduleRef = await Test.createTestingModule({
-      imports: [AppModule.forRoot(config, { logDestination: logCapture })],
+      imports: [AppModule.forRoot(config, [DemoModule], { logDestination: logCapture })],
       controllers: [controller],
     }).compile();
     const nest = moduleRef.createNestApplication({ logger: false, bodyParser: false });

@@ -4,6 +4,7 @@ import { AppModule } from '../../src/app.module';
 import { AppConfig } from '../../src/kit/config/app-config';
 import { logCapture } from './log-capture';
 import { listenTestApp, type TestApp } from './test-app';
+import { DemoModule } from '../../src/demo/demo.module';
 
 @Module({})
 class PlantedAppModule {}
@@ -20,7 +21,7 @@ export async function startPlantedApp(
   const app = await listenTestApp(
     {
       module: PlantedAppModule,
-      imports: [AppModule.forRoot(config, { logDestination: logCapture })],
+      imports: [AppModule.forRoot(config, [DemoModule], { logDestination: logCapture })],
       controllers,
     },
     config,

@@ -4,12 +4,13 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
-import { AppModule } from '../../src/app.module';
+import { AppModule, type FeatureModules } from '../../src/app.module';
 import { configureApp } from '../../src/kit/app.setup';
 import { SharedNotFoundAdapter } from '../../src/kit/http/shared-not-found.adapter';
 import { AppConfig } from '../../src/kit/config/app-config';
 import { ShutdownSignals } from '../../src/kit/shutdown/shutdown-signals';
 import { logCapture } from './log-capture';
+import { DemoModule } from '../../src/demo/demo.module';
 
 export interface TestApp {
   app: NestExpressApplication;
@@ -65,7 +66,10 @@ export class ThrowawayDatabase {
  * own, unless the test sets DATABASE_URL, REDIS_URL or REDIS_KEY_PREFIX itself (a key present
  * with the value `undefined` means "none").
  */
-export async function startTestApp(env: Record<string, string | undefined>): Promise<TestApp> {
+export async function startTestApp(
+  env: Record<string, string | undefined>,
+  features: FeatureModules = [DemoModule],
+): Promise<TestApp> {
   const database =
     process.env.TEST_DATABASE_URL && !('DATABASE_URL' in env)
       ? await ThrowawayDatabase.create(process.env.TEST_DATABASE_URL)
@@ -86,7 +90,7 @@ export async function startTestApp(env: Record<string, string | undefined>): Pro
       ...env,
     });
     const app = await listenTestApp(
-      AppModule.forRoot(config, { logDestination: logCapture }),
+      AppModule.forRoot(config, features, { logDestination: logCapture }),
       config,
     );
     const { port } = app.getHttpServer().address() as AddressInfo;

@@ -19,6 +19,7 @@ import { ApiKeyIdSchema, CreateApiKeySchema, RotateApiKeySchema } from './api-ke
 import type { ApiKeyMetadata } from './api-key.schema';
 import { ApiKeyVerifier } from './api-key.verifier';
 import { ApiKeysService } from './api-keys.service';
+import { DemoModule } from '../../demo/demo.module';
 
 const USAGE = `usage: npm run api-key -- <command>
   create --name NAME --scope SCOPE [--scope SCOPE ...] [--expires 90d]
@@ -137,7 +138,9 @@ async function main(argv: string[]): Promise<number> {
  */
 function scopePolicy(config: AppConfig): ApiKeyScopePolicy {
   if (config.apiKeys.allowedScopes) return ApiKeyScopePolicy.of(config, []);
-  const app = AppModule.forRoot(config, { logDestination: { write: () => undefined } });
+  const app = AppModule.forRoot(config, [DemoModule], {
+    logDestination: { write: () => undefined },
+  });
   return ApiKeyScopePolicy.of(
     config,
     RouteAuditService.routesOf(RouteAuditService.controllersIn(app)),

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { AppModule } from '../../app.module';
 import { AppConfig } from '../config/app-config';
 import { OpenApiDocument } from './openapi-document';
+import { DemoModule } from '../../demo/demo.module';
 
 /**
  * Writes the OpenAPI document to a file without serving anything: the app is created and
@@ -25,10 +26,13 @@ export class OpenApiExport {
         DEV_KEYS_DIR: keys,
         LOG_LEVEL: 'silent',
       });
-      const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
-        bodyParser: false,
-        logger: false,
-      });
+      const app = await NestFactory.create<NestExpressApplication>(
+        AppModule.forRoot(config, [DemoModule]),
+        {
+          bodyParser: false,
+          logger: false,
+        },
+      );
       try {
         await app.init();
         const document = OpenApiDocument.build(app);
