@@ -6,7 +6,7 @@ import { Redactor } from '../security/redactor';
 import { ApiKeyFormat } from './api-key-format';
 import { Base62 } from './base62';
 
-/** Checklist K1's generator regex, with our prefix. */
+/** The key shape a secret scanner would match (docs/key-scanning.md), with our prefix. */
 const K1 = /^lp_(live|test)_[0-9A-Za-z]{12}_[0-9A-Za-z]{30,}[0-9A-Za-z]{6}$/;
 
 describe('ApiKeyFormat', () => {

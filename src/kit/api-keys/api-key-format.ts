@@ -15,7 +15,7 @@ const CHECKSUM_LENGTH = 6;
 const SHAPE = /^lp_(live|test)_([0-9A-Za-z]{12})_[0-9A-Za-z]{32}([0-9A-Za-z]{6})$/;
 
 /**
- * The API-key format (checklist K1, K2): `lp_<env>_<publicId>_<secret><crc>`.
+ * The API-key format: `lp_<env>_<publicId>_<secret><crc>` (docs/key-scanning.md).
  *
  * - `lp_` and the environment make a leaked key findable by secret scanners (docs/key-scanning.md)
  *   and keep a test key from ever working against production.

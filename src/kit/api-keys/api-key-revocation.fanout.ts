@@ -7,7 +7,7 @@ import { ApiKeyVerifier } from './api-key.verifier';
 const CHANNEL = 'api-keys:invalidated';
 
 /**
- * Cross-instance revocation (checklist K3: "mutation handlers remove the cache entry"). Each
+ * Cross-instance revocation: the handlers that change a key remove its cache entries. Each
  * instance caches verification results for a short TTL; a revoke or rotate on one instance
  * evicts its own cache at once and publishes the key's public id on a Redis channel, and every
  * instance (this one included) evicts that key's cached results when the message arrives. So a

@@ -43,7 +43,7 @@ export class ApiKeyHasher {
   }
 
   /**
-   * Constant-time equality of two digests (ASVS 11.2.4, checklist K5). timingSafeEqual throws
+   * Constant-time equality of two digests (ASVS 11.2.4). timingSafeEqual throws
    * on a length mismatch, so lengths are checked first; both sides are 32-byte digests, so
    * that check reveals nothing.
    */

@@ -43,7 +43,8 @@ type Cached =
 /**
  * Cached results live this long. It bounds how long a revocation made elsewhere (the CLI,
  * another instance) takes to reach this process; a revocation through this process's admin API
- * evicts at once. Unkey documents the same trade-off (checklist K3).
+ * evicts at once; with REDIS_URL, ApiKeyRevocationFanout evicts a revocation made through
+ * another instance or the CLI within the Redis round trip.
  */
 const CACHE_TTL_MS = 10_000;
 /** Bounded, so a flood of distinct well-formed keys costs memory up to this and no more. */
@@ -53,7 +54,7 @@ const LAST_USE_FLUSH_MS = 30_000;
 const NO_MATCH = Buffer.alloc(32);
 
 /**
- * Verifies a presented API key (checklist K1-K5, K9):
+ * Verifies a presented API key (docs/threat-model.md, section 10):
  * 1. format and CRC32 checksum, offline: a typo or forgery never reaches the cache or database;
  * 2. the key's environment must be this deployment's (`live` only in production);
  * 3. HMAC with the current pepper, then the cache, keyed by that digest (positive and negative
@@ -110,8 +111,7 @@ export class ApiKeyVerifier implements OnApplicationBootstrap, BeforeApplication
 
   /**
    * Drops every cached result, positive or negative, for one key. The admin service calls it
-   * on revoke and rotate; a cross-instance fan-out (Redis pub/sub) will call it on the other
-   * instances.
+   * on revoke and rotate; ApiKeyRevocationFanout (Redis pub/sub) calls it on every instance.
    */
   invalidateByPublicId(publicId: string): void {
     this.generation++;

@@ -30,7 +30,8 @@ export class JwtKeyResolver {
   constructor(config: AppConfig) {
     this.settings = config.jwt;
     const source = this.settings.keySource;
-    // Security: checklist P10/A22 — cache keys, rate-limit refetches, bound each fetch in time.
+    // Security: cache keys, rate-limit refetches, bound each fetch in time, so tokens with
+    // unknown `kid`s cannot turn into a flood of fetches (docs/threat-model.md, section 9).
     this.jwks =
       source.kind === 'jwks'
         ? new JwksClient({

@@ -33,8 +33,8 @@ interface AccessTokenClaims {
  *
  * Security: issuer, audience and algorithms sit at the top level of the options; passport-jwt
  * overwrites them with `undefined` when they are only inside `jsonWebTokenOptions`, and the
- * checks silently vanish (checklist P1). The token is read from `Authorization: Bearer` only,
- * never from the query string, a body field or a cookie (P9, RFC 6750 §2.3, DESIGN.md P5).
+ * checks silently vanish. The token is read from `Authorization: Bearer` only, never from the
+ * query string, a body field or a cookie (RFC 6750 §2.3; docs/threat-model.md, promise P5).
  * Verification goes through the verified-token cache (JwtVerifierHook), so a client that repeats
  * its token pays for one signature check, not one per request.
  */
@@ -64,7 +64,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       audience: config.jwt.audience,
       algorithms: config.jwt.algorithms,
       ignoreExpiration: false,
-      // Only options passport-jwt does not set itself go here (checklist P1).
+      // Only options passport-jwt does not set itself go here; it overwrites the others.
       // eslint-disable-next-line @typescript-eslint/no-deprecated -- the one place for clockTolerance
       jsonWebTokenOptions: { clockTolerance: config.jwt.clockToleranceSeconds },
     });
@@ -79,9 +79,9 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   }
 
   /**
-   * Checks jsonwebtoken does not make (checklist §3, P8): `exp`, `iat` and `sub` required
-   * (A11), no `iat` in the future (A13), a bounded lifetime (RFC 6750 §5.3). They run on every
-   * request, also when the signature verdict came from the verified-token cache.
+   * Checks jsonwebtoken does not make (docs/threat-model.md, promise P7): `exp`, `iat` and `sub`
+   * required (RFC 9068 §2.2), no `iat` in the future, a bounded lifetime (RFC 6750 §5.3). They
+   * run on every request, also when the signature verdict came from the verified-token cache.
    */
   validate(claims: AccessTokenClaims): Principal {
     const { sub, iat, exp, scope } = claims;

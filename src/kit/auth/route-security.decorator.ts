@@ -23,8 +23,8 @@ type RouteDecorator = ClassDecorator & MethodDecorator;
 /**
  * Route security is declared once, with exactly one of these decorators, on the handler or
  * its controller. The same declaration drives the guards, the operation's `security` and its
- * error responses in the OpenAPI document, so the two cannot disagree (DESIGN.md P3). The
- * boot-time audit refuses routes with none or with more than one.
+ * error responses in the OpenAPI document, so the two cannot disagree (docs/threat-model.md,
+ * promise P3). The boot-time audit refuses routes with none or with more than one.
  */
 export function Public(): RouteDecorator {
   return declare({ scheme: 'public' });

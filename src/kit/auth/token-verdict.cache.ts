@@ -24,8 +24,8 @@ export type CachedVerdict =
 
 /**
  * Remembers the outcome of verifying a JWT's signature and its `iss`/`aud`/`alg`, so a client
- * that sends the same token again does not pay for another signature check (issue #8: RS256
- * verification dominated the JWT route). What is remembered and for how long is the security
+ * that sends the same token again does not pay for another signature check, the largest cost
+ * of a JWT request. What is remembered and for how long is the security
  * question; each answer below is tested in verified-token.cache.spec.ts and
  * test/token-verdict-cache.e2e-spec.ts.
  *

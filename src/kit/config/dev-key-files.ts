@@ -13,7 +13,7 @@ import { join } from 'node:path';
  * configured: an RS256 signing key for the development issuer and an API-key pepper. It lives
  * in a git-ignored folder (default `.data/dev-keys`), with owner-only permissions, and is never
  * printed. RS256 because it is what most identity providers issue and it verifies faster than
- * ES256 (see bench/).
+ * ES256.
  */
 export class DevKeyFiles {
   private constructor(

@@ -13,7 +13,7 @@ import { DownstreamPath } from './downstream-path';
 export type DownstreamMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /**
- * One call to the downstream service. Security (checklist N14, DESIGN.md P1): there is no
+ * One call to the downstream service. Security (docs/threat-model.md, section 1): there is no
  * `headers`, `url` or `query` field. The outbound headers are fixed by this client, so no caller
  * can forward the incoming Authorization, X-API-Key or Cookie, by design or by mistake, and no
  * caller can aim the server-held key at another host.
@@ -79,12 +79,12 @@ const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
  *
  * Why undici (Node's own fetch runs on it) rather than axios/@nestjs/axios: an AxiosError keeps
  * `config.headers.Authorization`, the raw request line and the response, and Nest's exception
- * logging prints all of it (checklist L6: one failed call put the outbound key in the log 13
- * times). undici's errors carry a code and a message, no request config. More important than the
- * library: no error object ever leaves this class. Every failure becomes a ProblemException
- * with a fixed reason, and the log gets method, host, path template, status and duration.
+ * logging prints all of it, so one failed call puts the outbound key in the log. undici's
+ * errors carry a code and a message, no request config. More important than the library: no
+ * error object ever leaves this class. Every failure becomes a ProblemException with a fixed
+ * reason, and the log gets method, host, path template, status and duration.
  *
- * Outbound request (Security: checklist N14, ASVS 14.2.1):
+ * Outbound request (Security: docs/threat-model.md section 1, ASVS 14.2.1):
  * - headers from an allowlist: Accept, Content-Type (with a body), X-Request-Id (our id, for
  *   tracing), and the server-held key as `Authorization: Bearer <key>` (RFC 6750 §2.1: a
  *   standard header every gateway treats as a credential and every redactor already masks);
@@ -174,9 +174,9 @@ export class DownstreamClient implements OnModuleDestroy {
     }
 
     const status = response.statusCode;
-    // Security (ASVS 16.5.4, DESIGN.md P8): discarding a body makes undici emit 'error' on it;
-    // with no listener that event would crash the process. Read errors still reach the loop
-    // below through its own iterator.
+    // Security (ASVS 16.5.4; docs/threat-model.md, promise P8): discarding a body makes undici
+    // emit 'error' on it; with no listener that event would crash the process. Read errors
+    // still reach the loop below through its own iterator.
     response.body.on('error', DownstreamClient.ignore);
     const failed = (outcome: Exclude<Outcome, 'ok'>): Attempt<T> => {
       response.body.destroy();
@@ -232,7 +232,7 @@ export class DownstreamClient implements OnModuleDestroy {
   /**
    * What the log learns about a call: method, host, path template, status, duration, outcome
    * and a closed error code. Never headers, query or path values, bodies or the error object
-   * (checklist L6).
+   * (docs/threat-model.md, promise P2).
    */
   private record(
     call: DownstreamCall<unknown>,

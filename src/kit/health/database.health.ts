@@ -7,8 +7,8 @@ import { Redactor } from '../security/redactor';
 
 /**
  * Database readiness. Security: terminus puts each indicator's error message in the 503 body
- * by default (checklist N11: driver errors with hosts and credentials). Here the failure
- * detail goes to the log, redacted, and the indicator reports only `down`.
+ * by default: driver errors with hosts and credentials (docs/threat-model.md, section 6). Here
+ * the failure detail goes to the log, redacted, and the indicator reports only `down`.
  */
 @Injectable()
 export class DatabaseHealthIndicator {

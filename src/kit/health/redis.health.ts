@@ -7,7 +7,8 @@ import { RedisConnection } from '../redis/redis-connection';
  * Redis readiness. Redis is an optimisation of a scaled-out deployment, not a dependency: when
  * it is down the instance still serves correctly (per-instance limits, revocation bounded by the
  * cache TTL), so readiness stays up and the degraded mode is written to the log on every probe.
- * Security: the public body is `{status}` only (checklist N11); the detail is for operators.
+ * Security: the public body is `{status}` only (docs/threat-model.md, section 6); the detail is
+ * for operators.
  */
 @Injectable()
 export class RedisHealthIndicator {

@@ -5,8 +5,8 @@ import type { NextFunction, Request, Response } from 'express';
 /**
  * The one exception every unmatched request is answered with. Nest's own not-found handler
  * builds a new one per request, with the message `Cannot GET /the/raw/path` and a captured
- * stack: capturing the stack alone took 11% of the 404's CPU (bench/ profile), and unmapped
- * routes are what scanners and probes hit most. ProblemDetailsFilter reads only its status and
+ * stack: capturing a stack is a large part of a 404's cost, and unmapped routes are what
+ * scanners and probes hit most. ProblemDetailsFilter reads only its status and
  * class, so one instance, made at load time, serves every request and holds no request's path.
  */
 const NOT_FOUND = new NotFoundException();

@@ -15,9 +15,9 @@ const ERROR_CODE = /^[A-Z0-9_]{1,32}$/;
  *
  * Why: the default destination makes one write(2) per log line, on the request's own time, and
  * every request writes one access-log line. Chunks cut that to one write(2) per dozen lines.
- * The chunks are written synchronously (SonicBoom `sync: true` with `minLength`): measured
- * against pino's asynchronous mode, that was cheaper on a server pinned to one core, where
- * handing each chunk to the libuv thread pool costs a thread switch per write (bench/RESULTS.md).
+ * The chunks are written synchronously (SonicBoom `sync: true` with `minLength`), not in pino's
+ * asynchronous mode: handing each chunk to the libuv thread pool costs a thread switch per
+ * write, which a server pinned to one core pays on the request's time.
  *
  * Nothing is lost or held back while the descriptor works:
  * - whatever is buffered is flushed every second, so a quiet service's lines still appear;

@@ -9,8 +9,9 @@ import { LogOptions } from './log-options';
 
 /**
  * Structured logging through nestjs-pino; `destination` lets tests capture the stream. Without
- * one, logs go to standard output through LogDestination (4 KiB chunks while serving, line by
- * line from the first shutdown hook; a failed write is dropped, never thrown).
+ * one, logs go to standard output through LogDestination: synchronous writes, in 4 KiB chunks
+ * while serving and line by line from the first shutdown hook; a failed write is dropped, never
+ * thrown.
  */
 @Module({})
 export class LoggingModule {

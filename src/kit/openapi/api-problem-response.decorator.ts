@@ -36,8 +36,8 @@ export interface ProblemResponseOptions {
 /**
  * Documents one error status of an operation with the shared problem+json schema, which is
  * registered once under `components.schemas` (OpenApiDocument). The example is built from
- * placeholders only: a fixed title, a zero request id, no token- or key-shaped string
- * (checklist §7: never put example credentials in a document).
+ * placeholders only: a fixed title, a zero request id, no token- or key-shaped string: an
+ * example credential in a document gets copied (docs/threat-model.md, section 5).
  */
 export function ApiProblemResponse(
   status: number,

@@ -30,7 +30,7 @@ const RATE_LIMIT_HEADERS: Record<string, HeaderObject> = {
  * Builds the OpenAPI document. The two security schemes are declared here; which one an
  * operation uses, and which errors it documents, comes from its route-security decorator.
  * Security: there is no global security requirement, so no operation can inherit a scheme its
- * guard does not enforce, and no requirement ever mixes the two (checklist §7).
+ * guard does not enforce, and no requirement ever mixes the two (docs/threat-model.md, section 5).
  */
 export class OpenApiDocument {
   static build(app: INestApplication): OpenAPIObject {
@@ -79,7 +79,7 @@ export class OpenApiDocument {
       jsonDocumentUrl: 'docs-json',
       yamlDocumentUrl: 'docs-yaml',
       // Security: a persisted token would sit in localStorage, readable by any script on the
-      // origin and kept after the tab closes (checklist §7). Off: a reload forgets it.
+      // origin and kept after the tab closes. Off: a reload forgets it.
       swaggerOptions: { persistAuthorization: false },
     });
   }

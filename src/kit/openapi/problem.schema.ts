@@ -10,7 +10,7 @@ export const PLACEHOLDER_REQUEST_ID = '00000000-0000-4000-8000-000000000000';
 /**
  * Every error body the app sends (RFC 9457), as ProblemDetailsFilter builds it. Closed
  * (`additionalProperties: false`), so a contract test fails the day a library field (`message`,
- * `stack`, `error`) slips into a body (DESIGN.md P4, checklist §7 define-error-*). Bounded
+ * `stack`, `error`) slips into a body (docs/threat-model.md, promise P4). Bounded
  * strings, integers and arrays answer OWASP API4:2023 (resource limits in the schema).
  */
 export const ProblemSchema = z

@@ -20,7 +20,7 @@ export interface ProblemBody {
  * routes, body-parser and URI-decoding errors, passport failures. The client gets RFC 9457
  * problem+json with the fixed title of its status and a request id; only a ProblemException
  * adds a `detail` or field errors, which our own code wrote. Library messages, URLs, stacks and
- * input never reach the body (DESIGN.md P4, ASVS 16.5.1, checklist N1-N6).
+ * input never reach the body (docs/threat-model.md, promise P4 and section 3; ASVS 16.5.1).
  *
  * The server log: a client error (4xx) adds its reason code to the request's one access-log line
  * (at warn) and no message, since a client error's message is built from client input; a

@@ -2,7 +2,7 @@ import { HttpStatus } from '@nestjs/common';
 import { TokenRejectedError } from '../auth/token-rejected.error';
 import { ProblemException } from './problem.exception';
 
-/** Client errors are built without a stack (issue #8); server errors keep theirs for the log. */
+/** Client errors are built without a stack; server errors keep theirs for the log. */
 describe('ProblemException', () => {
   const frames = (error: Error): number => (error.stack ?? '').split('\n    at ').length - 1;
 

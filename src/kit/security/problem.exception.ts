@@ -14,15 +14,15 @@ export interface ProblemOptions {
 /**
  * The only exception whose extra fields reach the client. The exception filter copies `detail`
  * and `errors` into the problem+json body and `headers` onto the response; every other error
- * yields the fixed title of its status and nothing else (DESIGN.md P4).
+ * yields the fixed title of its status and nothing else (docs/threat-model.md, promise P4).
  */
 export class ProblemException extends HttpException {
   readonly problem: ProblemOptions;
 
   /**
    * A client error (4xx) is built without a stack: the filter logs only its reason code, and
-   * capturing a stack costs every refused request (it was 11% of the 404's CPU in the bench/
-   * profile, when Nest built one per unmatched route). A server error keeps its stack.
+   * capturing a stack costs every refused request, and refused requests are what scanners and
+   * floods send most. A server error keeps its stack.
    */
   constructor(status: number, problem: ProblemOptions = {}) {
     const limit = Error.stackTraceLimit;

@@ -24,10 +24,10 @@ const COMPACT_AT = 1024;
  *
  * Why: that storage filters the client's whole list of hits into a new array on every request,
  * and without a block duration spreads it into Math.min(), so its cost grows with the hits in the
- * window: a client at 2,500 requests/s with a 1 s window made every request walk and copy 2,500
- * numbers (issue #8: 71 us of the 360 us the JWT route cost). Hits are counted in time order, so
- * the live ones are a suffix of the list: expired ones are skipped from the front and the oldest
- * live one is the first. local-throttler.storage.spec.ts checks the answers against the original storage, call by call.
+ * window: a busy client makes every request walk and copy every hit in its window. Hits are
+ * counted in time order, so the live ones are a suffix of the list: expired ones are skipped
+ * from the front and the oldest live one is the first. local-throttler.storage.spec.ts checks
+ * the answers against the original storage, call by call.
  *
  * A wall clock that steps back cannot make a hit expire early: a hit never expires before the
  * one counted just before it (the limit is then, if anything, stricter).
