@@ -17,6 +17,9 @@ const common = {
   transformIgnorePatterns: ['/node_modules/(?!(@nestjs|jose|kysely)/)'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   testEnvironment: 'node',
+  // Tests start real servers, browsers and child processes; on a loaded 2-core machine those
+  // take seconds. A generous bound still catches a hang; speed is measured in bench/, never here.
+  testTimeout: 60_000,
 };
 
 /** @type {import('jest').Config} */
