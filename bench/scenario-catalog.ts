@@ -33,7 +33,7 @@ export interface Scenario {
 }
 
 /**
- * The scenarios of issue #8, in the order each round runs them, and how to start each server.
+ * The benchmark scenarios, in the order each round runs them, and how to start each server.
  * Leakproof runs as shipped (`dist/main.js`, production settings, logging at info); the
  * comparison apps are compiled from bench/.
  */

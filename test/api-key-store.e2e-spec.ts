@@ -53,8 +53,8 @@ if (postgres) {
 }
 
 /**
- * The key store on each database: no plaintext key is ever written (checklist K4, DESIGN.md
- * P6), and rotating the pepper keeps old keys working while new keys use the new pepper.
+ * The key store on each database: no plaintext key is ever written (docs/threat-model.md,
+ * promise P6), and rotating the pepper keeps old keys working while new keys use the new pepper.
  */
 describe.each(backends)('ApiKeysService storage on %s', (_name, open) => {
   let backend: Backend;

@@ -9,9 +9,9 @@ import { TokenFactory } from './support/tokens';
 
 /**
  * The outbound client against REAL loopback HTTP servers standing in for the downstream
- * inventory service (checklist N14, L6; DESIGN.md P1, P2). Every incoming request carries
- * credentials and canaries in its headers, query and body; the downstream must see only the
- * server-held key, and our response and log must hold neither that key, the canaries, nor
+ * inventory service (docs/threat-model.md, section 1; promises P1, P2). Every incoming request
+ * carries credentials and canaries in its headers, query and body; the downstream must see only
+ * the server-held key, and our response and log must hold neither that key, the canaries, nor
  * anything the downstream said.
  */
 interface Captured {

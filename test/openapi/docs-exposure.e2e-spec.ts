@@ -8,7 +8,8 @@ const DOC_PATHS = ['/docs', '/docs/', '/docs-json', '/docs-yaml', '/docs/swagger
 
 /**
  * Security: the document maps the attack surface, so production does not serve it unless the
- * operator asks (DOCS_ENABLED=true); outside production it is on by default (DESIGN.md config).
+ * operator asks (DOCS_ENABLED=true); outside production it is on by default (README,
+ * configuration table).
  */
 describe('OpenApiDocument.mount', () => {
   const tokens = new TokenFactory();

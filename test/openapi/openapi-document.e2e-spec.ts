@@ -58,9 +58,10 @@ function excluded(route: AuditedRoute): boolean {
 }
 
 /**
- * The document cannot drift from enforcement (DESIGN.md P3): every operation's `security` and
- * error responses are compared with the declaration the guards read, and the error bodies the
- * app really sends are validated against the documented Problem schema.
+ * The document cannot drift from enforcement (docs/threat-model.md, promise P3): every
+ * operation's `security` and error responses are compared with the declaration the guards
+ * read, and the error bodies the app really sends are validated against the documented Problem
+ * schema.
  */
 describe('OpenApiDocument', () => {
   const tokens = new TokenFactory();
