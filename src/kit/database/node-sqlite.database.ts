@@ -14,10 +14,10 @@ const MAX_STATEMENTS = 200;
  * native build, no server. Kysely needs to know per statement whether it returns rows; a
  * statement that has result columns is a reader.
  *
- * Each SQL text is prepared once and its statement reused (issue #8: preparing on every query
- * was the largest single cost of `GET /items`). That is safe here because node:sqlite resets a
- * statement and clears its bindings on every call, and Kysely runs one query at a time on this
- * connection (its SQLite driver holds a mutex), so no two uses of a statement overlap.
+ * Each SQL text is prepared once and its statement reused: preparing is a large part of a
+ * simple query's cost. That is safe here because node:sqlite resets a statement and clears its
+ * bindings on every call, and Kysely runs one query at a time on this connection (its SQLite
+ * driver holds a mutex), so no two uses of a statement overlap.
  */
 export class NodeSqliteDatabase implements SqliteDatabase {
   private readonly statements = new Map<string, SqliteStatement>();
