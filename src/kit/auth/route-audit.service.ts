@@ -20,8 +20,8 @@ export interface AuditedRoute {
 }
 
 /**
- * Boot-time audit (docs/threat-model.md §5): every mapped route declares exactly one of `@Public()`,
- * `@JwtAuth()` or `@ApiKeyAuth()`, on the handler or on its controller. A route with none, or
+ * Boot-time audit (docs/threat-model.md §5): every mapped route declares exactly one of
+ * `@Public()`, `@JwtAuth()` or `@ApiKeyAuth()`, on the handler or on its controller. A route with none, or
  * with more than one (two schemes, or `@Public()` plus a scheme, on the handler and its class
  * together), stops the app with a message naming it, before it ever listens. With two, the
  * guards would enforce one and the document could show the other, or both.

@@ -12,8 +12,9 @@ type Outcome = { route: string | null; principal: string | null; reason?: string
 
 /**
  * Top-level log fields the server builds from its own closed vocabulary: event names, reason
- * codes, route templates, principals, key ids, scopes, and the access line's own fields. Security: their values are matched against configured secrets and secret shapes, but
- * never against the request's credentials. A client chooses its credentials, so exact matching
+ * codes, route templates, principals, key ids, scopes, and the access line's own fields.
+ * Security: their values are matched against configured secrets and secret shapes, but never
+ * against the request's credentials. A client chooses its credentials, so exact matching
  * would let it blank `event` or `reason` of its own log line (hiding it from alert rules) by
  * sending that field's value as a cookie or a `?access_token=` (docs/threat-model.md §2).
  */

@@ -61,8 +61,9 @@ export interface ErrorSummary {
 /**
  * The redaction core (docs/threat-model.md §2, §3). It removes, from any text we are about to
  * write: the exact value of every configured secret, the exact credentials of the current
- * request, and anything shaped like a secret. The logger, the exception filter, the scrub
- * interceptor and the outbound client all call it.
+ * request, and anything shaped like a secret. The logger (every log line, the outbound client's
+ * included), the exception filter, the scrub interceptor, the free-text rule and the start-up
+ * failure message all go through it.
  *
  * Cost: linear in the text, and bounded: text longer than MAX_LENGTH is cut to it, with a marker
  * saying how much was cut, before anything is matched. It is applied to log messages, error

@@ -6,9 +6,9 @@ const FIELD = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 /**
  * Nest 12's Standard Schema pipe (zod schemas on `@Body({ schema })`, `@Param(..., { schema })`)
- * with an error that names fields and rules and never the values (docs/threat-model.md §3). Path segments
- * come from the schema's own keys; anything else prints as `*`, and the messages (which can
- * quote unknown keys) are dropped.
+ * with an error that names fields and rules and never the values (docs/threat-model.md §3).
+ * Path segments come from the schema's own keys; anything else prints as `*`, and the messages
+ * (which can quote unknown keys) are dropped.
  */
 @Injectable()
 export class SchemaValidationPipe extends StandardSchemaValidationPipe {
