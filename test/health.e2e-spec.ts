@@ -28,9 +28,9 @@ describe('HealthController', () => {
 });
 
 /**
- * Checklist N11: terminus puts driver errors (hosts, credentials) in the 503 body. Here the
- * database really goes away under a running app — a loopback TCP proxy in front of the real
- * PostgreSQL is closed — and the database password is a canary. Needs PostgreSQL: runs in the
+ * Terminus puts driver errors (hosts, credentials) in the 503 body (docs/threat-model.md,
+ * section 6). Here the database really goes away under a running app — a loopback TCP proxy in
+ * front of the real PostgreSQL is closed — and the database password is a canary. Needs PostgreSQL: runs in the
  * integration run (`npm run test:integration`, part of .ci/run).
  */
 const withPostgres = process.env.TEST_DATABASE_URL ? describe : describe.skip;

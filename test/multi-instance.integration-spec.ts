@@ -11,7 +11,7 @@ import { TokenFactory } from './support/tokens';
 
 /** Generous per-route limit for this file; the shared-limit test exhausts one route's. */
 const LIMIT = 200;
-/** The issue's bound for a revocation to reach another instance when Redis is up. */
+/** The bound docs/scaling.md gives for a revocation to reach another instance with Redis up. */
 const PROPAGATION_BOUND_MS = 1000;
 
 interface Call {
@@ -91,7 +91,7 @@ describe('Two instances sharing PostgreSQL and Redis', () => {
       join('test-results', 'multi-instance.json'),
       `${JSON.stringify(measured, null, 2)}\n`,
     );
-    // Shown in the run's output, for the issue's closing note.
+    // Shown in the run's output too, so a CI log carries the numbers.
     console.log(`multi-instance measurements: ${JSON.stringify(measured)}`);
   }, 30_000);
 
