@@ -6,6 +6,8 @@ import { closeStarted } from './support/cleanup';
 import { logCapture } from './support/log-capture';
 import { startTestApp, TestApp } from './support/test-app';
 import { TokenFactory } from './support/tokens';
+import { FixtureModule } from './support/fixture/fixture.module';
+import { FixtureTokens } from './support/fixture/fixture-tokens';
 
 /**
  * The JWT attack corpus (docs/threat-model.md §9) over HTTP against the real app. Every attack
@@ -16,7 +18,7 @@ const INVALID_CHALLENGE =
 const now = (): number => Math.floor(Date.now() / 1000);
 
 describe('JWT attack suite', () => {
-  const tokens = new TokenFactory();
+  const tokens = new FixtureTokens();
   let app: TestApp;
   let canary: Server;
   let canaryUrl: string;
@@ -29,7 +31,7 @@ describe('JWT attack suite', () => {
     });
     await new Promise<void>((resolve) => canary.listen(0, '127.0.0.1', resolve));
     canaryUrl = `http://127.0.0.1:${(canary.address() as AddressInfo).port}`;
-    app = await startTestApp(tokens.env());
+    app = await startTestApp(tokens.env(), [FixtureModule]);
   });
 
   afterAll(async () => {
@@ -38,7 +40,7 @@ describe('JWT attack suite', () => {
   });
 
   const get = (token: string) =>
-    request(app.url).get('/items').set('Authorization', `Bearer ${token}`);
+    request(app.url).get('/fixture/widgets').set('Authorization', `Bearer ${token}`);
 
   async function expectInvalid(token: string): Promise<void> {
     const res = await get(token);
@@ -103,7 +105,7 @@ describe('JWT attack suite', () => {
   it.each([
     ['sub is a number', { sub: 1 }],
     ['exp is a string', { exp: String(now() + 600) }],
-    ['scope is an array', { scope: ['items:read'] }],
+    ['scope is an array', { scope: ['widgets:read'] }],
   ])('when %s, 401', async (_name, claims) => {
     await expectInvalid(tokens.rs256(claims));
   });
@@ -184,7 +186,7 @@ describe('JWT attack suite', () => {
   );
 
   it('when a jwk header embeds the attacker key, 401', async () => {
-    const attacker = new TokenFactory();
+    const attacker = new FixtureTokens();
     const jwk = { ...attacker.privateKey.export({ format: 'jwk' }), d: undefined };
     await expectInvalid(
       TokenFactory.signRs(
@@ -196,7 +198,7 @@ describe('JWT attack suite', () => {
   });
 
   it('when the token is signed by another key, 401', async () => {
-    const attacker = new TokenFactory();
+    const attacker = new FixtureTokens();
     await expectInvalid(
       TokenFactory.signRs(attacker.privateKey, { alg: 'RS256', typ: 'at+jwt' }, tokens.claims()),
     );
@@ -215,7 +217,7 @@ describe('JWT attack suite', () => {
   });
 
   it('when there is no token, 401 with the bare challenge', async () => {
-    const res = await request(app.url).get('/items');
+    const res = await request(app.url).get('/fixture/widgets');
     expect(res.status).toBe(401);
     expect(res.headers['www-authenticate']).toBe('Bearer realm="leakproof"');
   });
@@ -224,7 +226,7 @@ describe('JWT attack suite', () => {
     'when the token is in the %s query parameter, 401 with the bare challenge',
     async (name) => {
       const token = tokens.rs256();
-      const res = await request(app.url).get(`/items?${name}=${token}`);
+      const res = await request(app.url).get(`/fixture/widgets?${name}=${token}`);
       expect(res.status).toBe(401);
       expect(res.headers['www-authenticate']).toBe('Bearer realm="leakproof"');
       expect(res.text).not.toContain(token);
@@ -232,8 +234,8 @@ describe('JWT attack suite', () => {
   );
 
   it.each([
-    ['?access_token', (t: string) => [`/items?access_token=${t}`, {}]],
-    ['X-API-Key', (t: string) => ['/items', { 'X-API-Key': t }]],
+    ['?access_token', (t: string) => [`/fixture/widgets?access_token=${t}`, {}]],
+    ['X-API-Key', (t: string) => ['/fixture/widgets', { 'X-API-Key': t }]],
   ] as [string, (t: string) => [string, Record<string, string>]][])(
     'when a valid bearer token comes with a second credential in %s, 400 invalid_request',
     async (_where, second) => {
@@ -252,15 +254,26 @@ describe('JWT attack suite', () => {
     },
   );
 
-  it('when the token lacks the route scope, 403 insufficient_scope', async () => {
+  it.each(['widgets:read', 'widgets:write', 'widgets:readwidgets:write'])(
+    'when the token holds %s but the route needs two scopes, 403 insufficient_scope',
+    async (scope) => {
+      const res = await request(app.url)
+        .post('/fixture/widgets')
+        .set('Authorization', `Bearer ${tokens.rs256({ scope })}`)
+        .send({ name: 'x' });
+      expect(res.status).toBe(403);
+      expect(res.headers['www-authenticate']).toBe(
+        'Bearer realm="leakproof", error="insufficient_scope", scope="widgets:read widgets:write"',
+      );
+    },
+  );
+
+  it('when the token holds both scopes the route needs, 201', async () => {
     const res = await request(app.url)
-      .post('/items')
-      .set('Authorization', `Bearer ${tokens.rs256({ scope: 'items:read' })}`)
+      .post('/fixture/widgets')
+      .set('Authorization', `Bearer ${tokens.rs256({ scope: 'widgets:write widgets:read' })}`)
       .send({ name: 'x' });
-    expect(res.status).toBe(403);
-    expect(res.headers['www-authenticate']).toBe(
-      'Bearer realm="leakproof", error="insufficient_scope", scope="items:write"',
-    );
+    expect(res.status).toBe(201);
   });
 
   it('when tokens are rejected, the log carries reason codes and never a token', async () => {
@@ -274,7 +287,7 @@ describe('JWT attack suite', () => {
 });
 
 describe('JWT attack suite against a JWKS key source', () => {
-  const tokens = new TokenFactory();
+  const tokens = new FixtureTokens();
   let jwks: Server;
   let app: TestApp;
   let fetches = 0;
@@ -292,11 +305,14 @@ describe('JWT attack suite against a JWKS key source', () => {
     });
     await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
     const { port } = jwks.address() as AddressInfo;
-    app = await startTestApp({
-      JWT_JWKS_URI: `http://127.0.0.1:${port}/jwks.json`,
-      JWT_ISSUER: tokens.issuer,
-      JWT_AUDIENCE: tokens.audience,
-    });
+    app = await startTestApp(
+      {
+        JWT_JWKS_URI: `http://127.0.0.1:${port}/jwks.json`,
+        JWT_ISSUER: tokens.issuer,
+        JWT_AUDIENCE: tokens.audience,
+      },
+      [FixtureModule],
+    );
   });
 
   afterAll(async () => {
@@ -306,7 +322,7 @@ describe('JWT attack suite against a JWKS key source', () => {
 
   it('when the token is signed by a JWKS key, 200', async () => {
     const res = await request(app.url)
-      .get('/items')
+      .get('/fixture/widgets')
       .set('Authorization', `Bearer ${tokens.rs256({}, { kid: 'k1' })}`);
     expect(res.status).toBe(200);
   });
@@ -316,11 +332,14 @@ describe('JWT attack suite against a JWKS key source', () => {
       { alg: 'RS256', typ: 'at+jwt', kid: 'nope' },
       tokens.claims(),
     );
-    const res = await request(app.url).get('/items').set('Authorization', `Bearer ${token}`);
+    const res = await request(app.url)
+      .get('/fixture/widgets')
+      .set('Authorization', `Bearer ${token}`);
     expect(res.status).toBe(401);
     const signed = tokens.rs256({}, { kid: 'unknown-kid' });
     expect(
-      (await request(app.url).get('/items').set('Authorization', `Bearer ${signed}`)).status,
+      (await request(app.url).get('/fixture/widgets').set('Authorization', `Bearer ${signed}`))
+        .status,
     ).toBe(401);
     expect((await request(app.url).get('/health/live')).status).toBe(200);
   });
@@ -329,7 +348,7 @@ describe('JWT attack suite against a JWKS key source', () => {
     const before = fetches;
     for (let i = 0; i < 30; i++) {
       await request(app.url)
-        .get('/items')
+        .get('/fixture/widgets')
         .set('Authorization', `Bearer ${tokens.rs256({}, { kid: `random-${i}` })}`);
     }
     expect(fetches - before).toBeLessThanOrEqual(10);
@@ -341,7 +360,9 @@ describe('JWT with an HS256 secret', () => {
   const secret = randomBytes(32).toString('base64url');
 
   beforeAll(async () => {
-    app = await startTestApp({ JWT_SECRET: secret, JWT_ISSUER: 'iss', JWT_AUDIENCE: 'aud' });
+    app = await startTestApp({ JWT_SECRET: secret, JWT_ISSUER: 'iss', JWT_AUDIENCE: 'aud' }, [
+      FixtureModule,
+    ]);
   });
   afterAll(() => closeStarted(app));
 
@@ -351,13 +372,14 @@ describe('JWT with an HS256 secret', () => {
     sub: 's',
     iat: now(),
     exp: now() + 60,
-    scope: 'items:read',
+    scope: 'widgets:read',
   });
 
   it('when signed with the configured secret, 200', async () => {
     const token = TokenFactory.signHs(secret, { alg: 'HS256', typ: 'at+jwt' }, claims());
     expect(
-      (await request(app.url).get('/items').set('Authorization', `Bearer ${token}`)).status,
+      (await request(app.url).get('/fixture/widgets').set('Authorization', `Bearer ${token}`))
+        .status,
     ).toBe(200);
   });
 
@@ -365,7 +387,11 @@ describe('JWT with an HS256 secret', () => {
     const input = `${Buffer.from(JSON.stringify({ alg: 'HS512', typ: 'at+jwt' })).toString('base64url')}.${Buffer.from(JSON.stringify(claims())).toString('base64url')}`;
     const sig = createHmac('sha512', secret).update(input).digest('base64url');
     expect(
-      (await request(app.url).get('/items').set('Authorization', `Bearer ${input}.${sig}`)).status,
+      (
+        await request(app.url)
+          .get('/fixture/widgets')
+          .set('Authorization', `Bearer ${input}.${sig}`)
+      ).status,
     ).toBe(401);
   });
 });
