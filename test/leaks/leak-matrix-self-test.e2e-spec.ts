@@ -56,7 +56,7 @@ describe('LeakScanner', () => {
   it('when a canary is only in the request, no leak is reported', async () => {
     const scanner = new LeakScanner();
     const canary = scanner.canary('quiet');
-    const res = await rawRequest(url, { method: 'GET', path: `/items?token=${canary}` });
+    const res = await rawRequest(url, { method: 'GET', path: `/api-keys?token=${canary}` });
     expect(res.status).toBe(401);
     scanner.scan('response body', res.body, 'quiet');
     scanner.scan('response headers', res.headerText, 'quiet');

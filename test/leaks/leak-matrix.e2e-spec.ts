@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { RouteAuditService } from '../../src/kit/auth/route-audit.service';
+import { OpenApiDocument } from '../../src/kit/openapi/openapi-document';
 import { CaptureServer } from '../support/capture-server';
+import { FixtureModule } from '../support/fixture/fixture.module';
 import { LeakScanner } from '../support/leak-scanner';
 import { closeStarted } from '../support/cleanup';
 import { logCapture } from '../support/log-capture';
 import { rawRequest, RawRequest } from '../support/raw-http';
 import { startTestApp, TestApp } from '../support/test-app';
 import { TokenFactory } from '../support/tokens';
+import { SchemaExample } from './schema-example';
 
 /**
  * The canary leak matrix (docs/threat-model.md, every scenario). The app starts with fresh random canaries as
@@ -16,6 +19,11 @@ import { TokenFactory } from '../support/tokens';
  * is searched for every canary in raw, URL-encoded, base64(url), hex, JSON-escaped form and as
  * any 10-character substring. The only permitted appearance is the server-held downstream key
  * in a request the downstream received.
+ *
+ * The app mounts the test fixture, and the matrix reads everything else from the app itself:
+ * the routes from the route audit, the scopes its token and keys carry from the routes'
+ * declarations, and a valid body for each route from the schema the route declares. A route an
+ * adopter adds is therefore covered, 2xx included, with no edit here.
  */
 /** Vectors that carry two credentials: RFC 6750 §2 says a client must not. */
 const TWO_CREDENTIALS: ReadonlySet<string> = new Set([
@@ -48,7 +56,9 @@ describe('Leak matrix', () => {
     res.statusCode = turn === 0 ? 200 : turn === 1 ? 500 : 401;
     res.end(turn === 0 ? '{"available":7}' : JSON.stringify({ echo: req.rawHeaders }));
   });
-  let itemId = '';
+  /** A resource each collection route created, by path: the value for its routes' parameters. */
+  const created = new Map<string, string>();
+  let examples: SchemaExample;
   let apiKey = '';
   let revokedKey = '';
   const jwtSecret = scanner.canary('JWT_SECRET') + scanner.canary('JWT_SECRET#2');
@@ -62,6 +72,8 @@ describe('Leak matrix', () => {
   let requests = 0;
   const vectors = new Set<string>();
   const succeeded = new Set<string>();
+  /** Mapped routes (`METHOD /path/:param`) that answered some vector with a 2xx. */
+  const reached = new Set<string>();
 
   const now = (): number => Math.floor(Date.now() / 1000);
   const validToken = (): string => {
@@ -86,15 +98,18 @@ describe('Leak matrix', () => {
   beforeAll(async () => {
     const downstreamUrl = await downstream.start();
     process.env.LEAKPROOF_ENV_SENTINEL = sentinel;
-    app = await startTestApp({
-      JWT_SECRET: jwtSecret,
-      JWT_ISSUER: 'matrix',
-      JWT_AUDIENCE: 'matrix-api',
-      API_KEY_PEPPER: pepper,
-      RATE_LIMIT_MAX: '100000',
-      DOWNSTREAM_BASE_URL: downstreamUrl,
-      DOWNSTREAM_API_KEY: downstreamKey,
-    });
+    app = await startTestApp(
+      {
+        JWT_SECRET: jwtSecret,
+        JWT_ISSUER: 'matrix',
+        JWT_AUDIENCE: 'matrix-api',
+        API_KEY_PEPPER: pepper,
+        RATE_LIMIT_MAX: '100000',
+        DOWNSTREAM_BASE_URL: downstreamUrl,
+        DOWNSTREAM_API_KEY: downstreamKey,
+      },
+      [FixtureModule],
+    );
     const routes = app.app.get(RouteAuditService).routes();
     const declared = (scheme: 'jwt' | 'api-key'): string[] => {
       const scopes = new Set<string>();
@@ -107,13 +122,19 @@ describe('Leak matrix', () => {
     };
     jwtScopes = declared('jwt');
     keyScopes = declared('api-key');
-    const created = await rawRequest(app.url, {
-      method: 'POST',
-      path: '/items',
-      headers: { authorization: `Bearer ${validToken()}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'matrix item', stock: 1 }),
-    });
-    itemId = (JSON.parse(created.body) as { id: string }).id;
+    examples = new SchemaExample(OpenApiDocument.build(app.app));
+    // Every collection a person can add to gets one resource, from a body its schema accepts.
+    for (const r of routes) {
+      if (r.method !== 'POST' || r.path.includes(':') || r.security?.scheme !== 'jwt') continue;
+      const res = await rawRequest(app.url, {
+        method: 'POST',
+        path: r.path,
+        headers: { authorization: `Bearer ${validToken()}`, 'content-type': 'application/json' },
+        body: examples.body(r.method, r.path) ?? '{}',
+      });
+      const id = res.status < 300 ? (JSON.parse(res.body) as { id?: unknown }).id : undefined;
+      if (typeof id === 'string') created.set(r.path, id);
+    }
     apiKey = await createKey();
     revokedKey = await createKey();
     const revokedId = revokedKey.split('_')[2];
@@ -134,6 +155,16 @@ describe('Leak matrix', () => {
    * A real key through the admin API. Its public id is meant to be logged; the secret part
    * after it is what must never appear, so that part is the canary.
    */
+  /** The id the longest collection path before the route's first parameter created, if any. */
+  function idFor(route: string): string {
+    const collection = route.slice(0, route.indexOf('/:'));
+    let best = '';
+    for (const path of created.keys()) {
+      if (collection.startsWith(path) && path.length > best.length) best = path;
+    }
+    return created.get(best) ?? randomUUID();
+  }
+
   async function createKey(): Promise<string> {
     const res = await rawRequest(app.url, {
       method: 'POST',
@@ -146,11 +177,15 @@ describe('Leak matrix', () => {
     return key;
   }
 
-  async function send(vector: string, req: RawRequest, mapped: boolean): Promise<void> {
+  async function send(vector: string, req: RawRequest, route: string | null): Promise<void> {
+    const mapped = route !== null;
     vectors.add(vector);
     requests++;
     const res = await rawRequest(app.url, req);
-    if (res.status >= 200 && res.status < 300) succeeded.add(vector);
+    if (res.status >= 200 && res.status < 300) {
+      succeeded.add(vector);
+      if (mapped && req.method === route.split(' ')[0]) reached.add(route);
+    }
     const where = `${vector}: ${req.method} ${req.path.slice(0, 80)} -> ${res.status}`;
     // RFC 6750 §2: more than one credential is refused before any scheme runs, on every route.
     if (mapped && TWO_CREDENTIALS.has(vector)) {
@@ -182,15 +217,17 @@ describe('Leak matrix', () => {
   }
 
   /** Every request shape the matrix sends to one route. */
-  function vectorsFor(method: string, path: string): [string, RawRequest][] {
+  function vectorsFor(method: string, path: string, route: string): [string, RawRequest][] {
     const c = (name: string): string => scanner.canary(`${name} ${method} ${path}`);
     const json = { 'content-type': 'application/json' };
     const withBody = method === 'POST' || method === 'PUT' || method === 'PATCH';
+    // A body the route's schema accepts, so a vector with valid credentials gets past validation.
+    const valid = withBody ? (examples.body(method, route) ?? '{}') : undefined;
     const base = (headers: Record<string, string> = {}, body?: string): RawRequest => ({
       method,
       path,
       headers: { accept: 'application/json', ...(withBody ? json : {}), ...headers },
-      body: body ?? (withBody ? '{}' : undefined),
+      body: body ?? valid,
     });
     const list: [string, RawRequest][] = [
       ['plain', base()],
@@ -206,7 +243,7 @@ describe('Leak matrix', () => {
       ['cookie', base({ cookie: `session=${c('cookie')}; other=${c('cookie2')}` })],
       ['api-key-valid', base({ 'x-api-key': apiKey })],
       ['api-key-revoked', base({ 'x-api-key': revokedKey })],
-      ['api-key-valid+body', base({ 'x-api-key': apiKey }, withBody ? '{"stock":5}' : undefined)],
+      ['api-key-valid+body', base({ 'x-api-key': apiKey }, valid)],
       ['api-key-valid+cookie', base({ 'x-api-key': apiKey, cookie: `session=${c('cookie+key')}` })],
       ['api-key-in-query', { ...base(), path: `${path}?api_key=${apiKey}` }],
       ['api-key-and-jwt', base({ 'x-api-key': apiKey, authorization: `Bearer ${validToken()}` })],
@@ -351,7 +388,8 @@ describe('Leak matrix', () => {
     const targets = [
       ...mapped.map((r) => ({
         method: r.method,
-        path: r.path.replace(/:[A-Za-z]+/g, itemId),
+        path: r.path.replace(/:[A-Za-z]+/g, () => idFor(r.path)),
+        route: r.path,
         mapped: true,
       })),
       ...mapped
@@ -359,6 +397,7 @@ describe('Leak matrix', () => {
         .map((r) => ({
           method: r.method,
           path: r.path.replace(/:[A-Za-z]+/g, randomUUID()),
+          route: r.path,
           mapped: true,
         })),
       ...mapped
@@ -366,19 +405,19 @@ describe('Leak matrix', () => {
         .map((r) => ({
           method: r.method,
           path: r.path.replace(/:[A-Za-z]+/g, () => scanner.canary('path-param')),
+          route: r.path,
           mapped: true,
         })),
-      { method: 'GET', path: '/nope', mapped: false },
-      { method: 'POST', path: '/api/v1/nope/deep', mapped: false },
-      { method: 'GET', path: '/docs-json', mapped: false },
-      { method: 'GET', path: '/docs', mapped: false },
+      { method: 'GET', path: '/nope', route: '/nope', mapped: false },
+      { method: 'POST', path: '/api/v1/nope/deep', route: '/api/v1/nope/deep', mapped: false },
+      { method: 'GET', path: '/docs-json', route: '/docs-json', mapped: false },
+      { method: 'GET', path: '/docs', route: '/docs', mapped: false },
     ];
     for (const target of targets) {
-      const batch = vectorsFor(target.method, target.path);
+      const batch = vectorsFor(target.method, target.path, target.route);
+      const route = target.mapped ? `${target.method} ${target.route}` : null;
       for (let i = 0; i < batch.length; i += 8) {
-        await Promise.all(
-          batch.slice(i, i + 8).map(([vector, req]) => send(vector, req, target.mapped)),
-        );
+        await Promise.all(batch.slice(i, i + 8).map(([vector, req]) => send(vector, req, route)));
       }
     }
     // Whatever a vector managed to store is read back by every reader route.
@@ -387,10 +426,10 @@ describe('Leak matrix', () => {
         'read-back',
         {
           method: 'GET',
-          path: r.path.replace(/:[A-Za-z]+/g, itemId),
+          path: r.path.replace(/:[A-Za-z]+/g, () => idFor(r.path)),
           headers: { authorization: `Bearer ${validToken()}` },
         },
-        true,
+        `${r.method} ${r.path}`,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -402,6 +441,14 @@ describe('Leak matrix', () => {
         `leak matrix: ${targets.length} targets, ${vectors.size} vector kinds, ${requests} requests, ${downstreamCalls} downstream calls, ${scanner.sinksScanned} sink texts scanned\n`,
       );
     }
+    const unreached = mapped
+      .map((r) => `${r.method} ${r.path}`)
+      .filter((route) => !reached.has(route));
+    process.stdout.write(
+      `leak matrix: ${mapped.length - unreached.length} of ${mapped.length} mapped routes answered a 2xx; none for: ${unreached.join(', ') || '(all reached)'}\n`,
+    );
+    // The fixture's routes are ours: each one must have run its handler to the end.
+    expect(unreached.filter((route) => route.split(' ')[1].startsWith('/fixture/'))).toEqual([]);
     expect(requests).toBeGreaterThan(200);
     // The outbound path really ran, once for each kind of downstream answer (200, 500, 401).
     expect(downstreamCalls).toBeGreaterThanOrEqual(3);
