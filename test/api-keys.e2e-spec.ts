@@ -7,6 +7,7 @@ import { Base62 } from '../src/kit/api-keys/base62';
 import { closeStarted } from './support/cleanup';
 import { logCapture } from './support/log-capture';
 import { startTestApp, TestApp } from './support/test-app';
+import { FixtureModule } from './support/fixture/fixture.module';
 import { TokenFactory } from './support/tokens';
 
 /**
@@ -28,26 +29,29 @@ describe('ApiKeyAuthenticator', () => {
   const tokens = new TokenFactory();
   const admin = tokens.rs256({
     sub: 'admin-alice',
-    scope: 'api-keys:admin items:read items:write',
+    scope: 'api-keys:admin widgets:read widgets:write',
   });
   /** Every key minted in this file, and every response that was not a create or rotate. */
   const keys: string[] = [];
   const otherResponses: Response[] = [];
   let app: TestApp;
-  let itemId: string;
+  let widgetId: string;
 
   beforeAll(async () => {
-    app = await startTestApp({
-      ...tokens.env(),
-      API_KEY_FAILURES_PER_MINUTE: '10000',
-      // Some keys here carry scopes no key route needs, to show they still open no JWT route.
-      API_KEY_ALLOWED_SCOPES: 'stock:write,items:read,api-keys:admin',
-    });
+    app = await startTestApp(
+      {
+        ...tokens.env(),
+        API_KEY_FAILURES_PER_MINUTE: '10000',
+        // Some keys here carry scopes no key route needs, to show they still open no JWT route.
+        API_KEY_ALLOWED_SCOPES: 'widgets:stock,widgets:read,api-keys:admin',
+      },
+      [FixtureModule],
+    );
     const res = await request(app.url)
-      .post('/items')
+      .post('/fixture/widgets')
       .set('Authorization', `Bearer ${admin}`)
       .send({ name: 'pallet', stock: 1 });
-    itemId = (res.body as { id: string }).id;
+    widgetId = (res.body as { id: string }).id;
   });
   afterAll(() => closeStarted(app));
 
@@ -56,7 +60,7 @@ describe('ApiKeyAuthenticator', () => {
     return res;
   };
 
-  async function createKey(scopes = ['stock:write'], extra: object = {}): Promise<Created> {
+  async function createKey(scopes = ['widgets:stock'], extra: object = {}): Promise<Created> {
     const res = await request(app.url)
       .post('/api-keys')
       .set('Authorization', `Bearer ${admin}`)
@@ -80,7 +84,11 @@ describe('ApiKeyAuthenticator', () => {
   const adminCall = (method: 'get' | 'post', path: string) =>
     request(app.url)[method](path).set('Authorization', `Bearer ${admin}`);
 
-  async function putStock(key: string | null, stock = 5, path = `/items/${itemId}/stock`) {
+  async function putStock(
+    key: string | null,
+    stock = 5,
+    path = `/fixture/widgets/${widgetId}/stock`,
+  ) {
     const req = request(app.url).put(path);
     if (key !== null) req.set('X-API-Key', key);
     return track(await req.send({ stock }));
@@ -102,15 +110,19 @@ describe('ApiKeyAuthenticator', () => {
     const { key } = await createKey();
     const res = await putStock(key, 42);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ id: itemId, stock: 42 });
+    expect(res.body).toMatchObject({ id: widgetId, stock: 42 });
     expect(res.headers['cache-control']).toBe('no-store');
-    const item = track(await adminCall('get', `/items/${itemId}`));
+    const item = track(await adminCall('get', `/fixture/widgets/${widgetId}`));
     expect((item.body as { stock: number }).stock).toBe(42);
   });
 
   it('when the item does not exist, 404 after authentication', async () => {
     const { key } = await createKey();
-    const res = await putStock(key, 1, '/items/00000000-0000-4000-8000-000000000000/stock');
+    const res = await putStock(
+      key,
+      1,
+      '/fixture/widgets/00000000-0000-4000-8000-000000000000/stock',
+    );
     expect(res.status).toBe(404);
   });
 
@@ -165,11 +177,11 @@ describe('ApiKeyAuthenticator', () => {
   });
 
   it('when the key lacks the route scope, 403 insufficient_scope', async () => {
-    const { key } = await createKey(['items:read']);
+    const { key } = await createKey(['widgets:read']);
     const res = await putStock(key);
     expect(res.status).toBe(403);
     expect(res.headers['www-authenticate']).toBe(
-      'ApiKey realm="leakproof", error="insufficient_scope", scope="stock:write"',
+      'ApiKey realm="leakproof", error="insufficient_scope", scope="widgets:stock"',
     );
   });
 
@@ -179,7 +191,9 @@ describe('ApiKeyAuthenticator', () => {
       const { key } = await createKey();
       logCapture.clear();
       const res = track(
-        await request(app.url).put(`/items/${itemId}/stock?${name}=${key}`).send({ stock: 1 }),
+        await request(app.url)
+          .put(`/fixture/widgets/${widgetId}/stock?${name}=${key}`)
+          .send({ stock: 1 }),
       );
       expect(res.status).toBe(400);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
@@ -195,7 +209,7 @@ describe('ApiKeyAuthenticator', () => {
     logCapture.clear();
     const res = track(
       await request(app.url)
-        .put(`/items/${itemId}/stock?note=${key}`)
+        .put(`/fixture/widgets/${widgetId}/stock?note=${key}`)
         .set('X-API-Key', key)
         .send({ stock: 1 }),
     );
@@ -211,7 +225,7 @@ describe('ApiKeyAuthenticator', () => {
       logCapture.clear();
       const res = track(
         await request(app.url)
-          .put(`/items/${itemId}/stock?${name}=${key}`)
+          .put(`/fixture/widgets/${widgetId}/stock?${name}=${key}`)
           .set('X-API-Key', key)
           .send({ stock: 1 }),
       );
@@ -237,7 +251,7 @@ describe('ApiKeyAuthenticator', () => {
       logCapture.clear();
       const res = track(
         await request(app.url)
-          .put(`/items/${itemId}/stock`)
+          .put(`/fixture/widgets/${widgetId}/stock`)
           .set('X-API-Key', key)
           .set('Content-Type', 'application/json')
           .send(JSON.stringify(body(key))),
@@ -249,10 +263,10 @@ describe('ApiKeyAuthenticator', () => {
   );
 
   it('when a JWT is sent to the key route, 401 (bearer tokens never open key routes)', async () => {
-    const token = tokens.rs256({ scope: 'stock:write api-keys:admin' });
+    const token = tokens.rs256({ scope: 'widgets:stock api-keys:admin' });
     const res = track(
       await request(app.url)
-        .put(`/items/${itemId}/stock`)
+        .put(`/fixture/widgets/${widgetId}/stock`)
         .set('Authorization', `Bearer ${token}`)
         .send({ stock: 1 }),
     );
@@ -264,7 +278,7 @@ describe('ApiKeyAuthenticator', () => {
     const { key } = await createKey();
     const res = track(
       await request(app.url)
-        .put(`/items/${itemId}/stock`)
+        .put(`/fixture/widgets/${widgetId}/stock`)
         .set('X-API-Key', key)
         .set('Authorization', `Bearer ${admin}`)
         .send({ stock: 1 }),
@@ -277,12 +291,12 @@ describe('ApiKeyAuthenticator', () => {
   });
 
   it('when a key is sent to a JWT route, as X-API-Key or as a bearer token, 401', async () => {
-    const { key } = await createKey(['stock:write', 'items:read', 'api-keys:admin']);
-    const asHeader = track(await request(app.url).get('/items').set('X-API-Key', key));
+    const { key } = await createKey(['widgets:stock', 'widgets:read', 'api-keys:admin']);
+    const asHeader = track(await request(app.url).get('/fixture/widgets').set('X-API-Key', key));
     expect(asHeader.status).toBe(401);
     expect(asHeader.headers['www-authenticate']).toBe('Bearer realm="leakproof"');
     const asBearer = track(
-      await request(app.url).get('/items').set('Authorization', `Bearer ${key}`),
+      await request(app.url).get('/fixture/widgets').set('Authorization', `Bearer ${key}`),
     );
     expect(asBearer.status).toBe(401);
     expect(asBearer.headers['www-authenticate']).toMatch(
@@ -297,7 +311,7 @@ describe('ApiKeyAuthenticator', () => {
       const res = await request(app.url)
         .post('/api-keys')
         .set('Authorization', `Bearer ${admin}`)
-        .send({ name: 'ci', scopes: ['stock:write'], expiresIn: '90d' });
+        .send({ name: 'ci', scopes: ['widgets:stock'], expiresIn: '90d' });
       expect(res.status).toBe(201);
       expect(res.headers['cache-control']).toBe('no-store');
       const created = res.body as Created & Record<string, unknown>;
@@ -310,7 +324,7 @@ describe('ApiKeyAuthenticator', () => {
       expect(created).toMatchObject({
         prefix: `lp_test_${created.id}`,
         name: 'ci',
-        scopes: ['stock:write'],
+        scopes: ['widgets:stock'],
         status: 'active',
         createdBy: 'admin-alice',
         revokedAt: null,
@@ -430,7 +444,7 @@ describe('ApiKeyAuthenticator', () => {
     });
 
     it('when the caller has a JWT without api-keys:admin, 403; with an API key, 401', async () => {
-      const plain = tokens.rs256({ scope: 'items:read items:write' });
+      const plain = tokens.rs256({ scope: 'widgets:read widgets:write' });
       const res = track(
         await request(app.url)
           .post('/api-keys')
@@ -482,17 +496,19 @@ describe('ApiKeyAuthenticator', () => {
 
 describe('ApiKeyFailureLimiter over HTTP', () => {
   const tokens = new TokenFactory();
-  const admin = tokens.rs256({ scope: 'api-keys:admin items:write' });
+  const admin = tokens.rs256({ scope: 'api-keys:admin widgets:read widgets:write' });
   let app: TestApp;
 
   beforeAll(async () => {
-    app = await startTestApp({ ...tokens.env(), API_KEY_FAILURES_PER_MINUTE: '3' });
+    app = await startTestApp({ ...tokens.env(), API_KEY_FAILURES_PER_MINUTE: '3' }, [
+      FixtureModule,
+    ]);
   });
   afterAll(() => closeStarted(app));
 
   const put = (key: string) =>
     request(app.url)
-      .put('/items/00000000-0000-4000-8000-000000000000/stock')
+      .put('/fixture/widgets/00000000-0000-4000-8000-000000000000/stock')
       .set('X-API-Key', key)
       .send({ stock: 1 });
 
@@ -508,10 +524,10 @@ describe('ApiKeyFailureLimiter over HTTP', () => {
     const created = await request(app.url)
       .post('/api-keys')
       .set('Authorization', `Bearer ${admin}`)
-      .send({ name: 'behind the same NAT', scopes: ['stock:write'] });
+      .send({ name: 'behind the same NAT', scopes: ['widgets:stock'] });
     const { key } = created.body as Created;
     const item = await request(app.url)
-      .post('/items')
+      .post('/fixture/widgets')
       .set('Authorization', `Bearer ${admin}`)
       .send({ name: 'shared', stock: 0 });
     const { id } = item.body as { id: string };
@@ -528,7 +544,7 @@ describe('ApiKeyFailureLimiter over HTTP', () => {
     ]);
 
     const valid = await request(app.url)
-      .put(`/items/${id}/stock`)
+      .put(`/fixture/widgets/${id}/stock`)
       .set('X-API-Key', key)
       .send({ stock: 7 });
     expect(valid.status).toBe(200);
@@ -537,7 +553,7 @@ describe('ApiKeyFailureLimiter over HTTP', () => {
     // Served once, the valid key does not reopen the address to guesses.
     expectLimited(await put(ApiKeyFormat.generate('test').key));
     // A request with no key is not a guess: the bare challenge, as ever.
-    const none = await request(app.url).put(`/items/${id}/stock`).send({ stock: 1 });
+    const none = await request(app.url).put(`/fixture/widgets/${id}/stock`).send({ stock: 1 });
     expect(none.status).toBe(401);
   });
 });
