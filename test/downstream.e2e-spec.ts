@@ -5,11 +5,12 @@ import request from 'supertest';
 import { closeStarted } from './support/cleanup';
 import { logCapture } from './support/log-capture';
 import { startTestApp, TestApp } from './support/test-app';
-import { TokenFactory } from './support/tokens';
+import { FixtureModule } from './support/fixture/fixture.module';
+import { FixtureTokens } from './support/fixture/fixture-tokens';
 
 /**
  * The outbound client against REAL loopback HTTP servers standing in for the downstream
- * inventory service (docs/threat-model.md, section 1; promises P1, P2). Every incoming request
+ * service (docs/threat-model.md, section 1; promises P1, P2). Every incoming request
  * carries credentials and canaries in its headers, query and body; the downstream must see only
  * the server-held key, and our response and log must hold neither that key, the canaries, nor
  * anything the downstream said.
@@ -79,11 +80,11 @@ const random = (label: string): string => `${label}${randomBytes(12).toString('h
 const MIB = 1024 * 1024;
 
 describe('DownstreamClient over loopback', () => {
-  const tokens = new TokenFactory();
+  const tokens = new FixtureTokens();
   // Generated per run: a key that exists nowhere but in this process.
   const downstreamKey = random('dskey');
   const marker = random('dsbody');
-  let inventory: LoopbackServer;
+  let remote: LoopbackServer;
   let elsewhere: LoopbackServer;
   let app: TestApp;
   let refusedApp: TestApp;
@@ -94,21 +95,21 @@ describe('DownstreamClient over loopback', () => {
 
   async function createItem(target: TestApp): Promise<void> {
     const res = await request(target.url)
-      .post('/items')
+      .post('/fixture/widgets')
       .set('Authorization', `Bearer ${token}`)
       .send({ name: 'widget', stock: 1 });
     expect(res.status).toBe(201);
     itemIds.set(target, (res.body as { id: string }).id);
   }
 
-  /** GET /items/{id}/stock-level with a credential or canary in every place a client can put one. */
+  /** GET /fixture/widgets/{id}/remote with a credential or canary in every place a client can put one. */
   async function askStockLevel(target: TestApp, id = itemIds.get(target)!) {
     const c = Array.from({ length: 12 }, (_, i) => random(`canary${i}x`));
     allCanaries.push(...c);
     const res = await request(target.url)
       // A second credential (X-API-Key, ?api_key) would be refused before the handler (RFC 6750
       // §2): what rides along here are the headers and query values that still reach it.
-      .get(`/items/${id}/stock-level?ref=${c[0]}&page=${c[1]}&note=${c[2]}`)
+      .get(`/fixture/widgets/${id}/remote?ref=${c[0]}&page=${c[1]}&note=${c[2]}`)
       .set('Authorization', `Bearer ${token}`)
       .set('X-Access-Token', c[3])
       .set('Cookie', `session=${c[4]}; theme=${c[5]}`)
@@ -130,7 +131,7 @@ describe('DownstreamClient over loopback', () => {
   }
 
   beforeAll(async () => {
-    inventory = await LoopbackServer.start();
+    remote = await LoopbackServer.start();
     elsewhere = await LoopbackServer.start();
     const closed = await LoopbackServer.start();
     const refusedUrl = closed.url;
@@ -140,14 +141,14 @@ describe('DownstreamClient over loopback', () => {
       DOWNSTREAM_API_KEY: downstreamKey,
       DOWNSTREAM_TIMEOUT_MS: '500',
     };
-    app = await startTestApp({ ...env, DOWNSTREAM_BASE_URL: inventory.url });
-    refusedApp = await startTestApp({ ...env, DOWNSTREAM_BASE_URL: refusedUrl });
-    unconfiguredApp = await startTestApp(tokens.env());
+    app = await startTestApp({ ...env, DOWNSTREAM_BASE_URL: remote.url }, [FixtureModule]);
+    refusedApp = await startTestApp({ ...env, DOWNSTREAM_BASE_URL: refusedUrl }, [FixtureModule]);
+    unconfiguredApp = await startTestApp(tokens.env(), [FixtureModule]);
     for (const target of [app, refusedApp, unconfiguredApp]) await createItem(target);
   });
 
   beforeEach(() => {
-    inventory.reset();
+    remote.reset();
     elsewhere.reset();
     logCapture.clear();
   });
@@ -158,11 +159,11 @@ describe('DownstreamClient over loopback', () => {
   });
 
   afterAll(async () => {
-    await closeStarted(app, refusedApp, unconfiguredApp, inventory, elsewhere);
+    await closeStarted(app, refusedApp, unconfiguredApp, remote, elsewhere);
   });
 
   it('when the downstream answers, it gets the server-held key and nothing the client sent', async () => {
-    inventory.handler = (_req, res) => {
+    remote.handler = (_req, res) => {
       res
         .writeHead(200, {
           'content-type': 'application/json',
@@ -175,14 +176,14 @@ describe('DownstreamClient over loopback', () => {
     const id = itemIds.get(app)!;
 
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ itemId: id, available: 12 });
+    expect(res.body).toEqual({ widgetId: id, available: 12 });
     expectNone(JSON.stringify(res.headers), [marker, downstreamKey]);
     expectNone(res.text, [marker, downstreamKey]);
 
-    expect(inventory.hits).toHaveLength(1);
-    const hit = inventory.hits[0];
+    expect(remote.hits).toHaveLength(1);
+    const hit = remote.hits[0];
     expect(hit.method).toBe('GET');
-    expect(hit.url).toBe(`/inventory/${id}`);
+    expect(hit.url).toBe(`/remote/${id}`);
     expect(hit.body).toBe('');
     const headers = new Map<string, string>();
     for (let i = 0; i < hit.rawHeaders.length; i += 2) {
@@ -196,7 +197,7 @@ describe('DownstreamClient over loopback', () => {
       'x-request-id',
     ]);
     expect(headers.get('authorization')).toBe(`Bearer ${downstreamKey}`);
-    expect(headers.get('host')).toBe(`127.0.0.1:${inventory.port}`);
+    expect(headers.get('host')).toBe(`127.0.0.1:${remote.port}`);
     expect(headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     expectNone(JSON.stringify(hit), canaries);
 
@@ -313,7 +314,7 @@ describe('DownstreamClient over loopback', () => {
   it.each(cases)(
     'when the downstream sends %s, %i problem+json with nothing of it',
     async (_name, status, outcome, downstreamStatus, handler) => {
-      inventory.handler = handler();
+      remote.handler = handler();
       const { res, canaries } = await askStockLevel(app);
 
       expect(res.status).toBe(status);
@@ -327,21 +328,21 @@ describe('DownstreamClient over loopback', () => {
       expectNone(whole, [
         downstreamKey,
         marker,
-        `127.0.0.1:${inventory.port}`,
-        'inventory',
+        `127.0.0.1:${remote.port}`,
+        '/remote/',
         ...canaries,
       ]);
 
-      expect(inventory.hits).toHaveLength(1);
-      expectNone(JSON.stringify(inventory.hits[0]), canaries);
+      expect(remote.hits).toHaveLength(1);
+      expectNone(JSON.stringify(remote.hits[0]), canaries);
       expect(elsewhere.hits).toHaveLength(0);
 
       const events = downstreamEvents();
       expect(events).toHaveLength(1);
       expect(events[0]).toMatchObject({
         method: 'GET',
-        host: `127.0.0.1:${inventory.port}`,
-        path: '/inventory/{id}',
+        host: `127.0.0.1:${remote.port}`,
+        path: '/remote/{id}',
         status: downstreamStatus,
         outcome,
       });
@@ -367,32 +368,32 @@ describe('DownstreamClient over loopback', () => {
     const { res } = await askStockLevel(unconfiguredApp);
     expect(res.status).toBe(503);
     expect(downstreamEvents()).toEqual([
-      expect.objectContaining({ outcome: 'not_configured', host: null, path: '/inventory/{id}' }),
+      expect.objectContaining({ outcome: 'not_configured', host: null, path: '/remote/{id}' }),
     ]);
   });
 
   it('when the item is unknown, 404 and the downstream is not asked', async () => {
     const { res } = await askStockLevel(app, '6f1c1a52-54a8-4c5e-9a55-6a3a3d8f0b7e');
     expect(res.status).toBe(404);
-    expect(inventory.hits).toHaveLength(0);
+    expect(remote.hits).toHaveLength(0);
   });
 
   it('when the id is not a UUID (a traversal attempt), 400 and the downstream is not asked', async () => {
     const res = await request(app.url)
-      .get('/items/..%2F..%2Fadmin/stock-level')
+      .get('/fixture/widgets/..%2F..%2Fadmin/remote')
       .set('Authorization', `Bearer ${token}`);
     expect(res.status).toBe(400);
-    expect(inventory.hits).toHaveLength(0);
+    expect(remote.hits).toHaveLength(0);
   });
 
-  it('when the caller has no token or lacks items:read, 401/403 and the downstream is not asked', async () => {
-    const path = `/items/${itemIds.get(app)!}/stock-level`;
+  it('when the caller has no token or lacks widgets:read, 401/403 and the downstream is not asked', async () => {
+    const path = `/fixture/widgets/${itemIds.get(app)!}/remote`;
     const anonymous = await request(app.url).get(path);
     const writer = await request(app.url)
       .get(path)
-      .set('Authorization', `Bearer ${tokens.rs256({ scope: 'items:write' })}`);
+      .set('Authorization', `Bearer ${tokens.rs256({ scope: 'widgets:write' })}`);
     expect(anonymous.status).toBe(401);
     expect(writer.status).toBe(403);
-    expect(inventory.hits).toHaveLength(0);
+    expect(remote.hits).toHaveLength(0);
   });
 });
