@@ -124,7 +124,7 @@ export class ServerFleet {
     const cli = spawnSync(
       process.execPath,
       [
-        join(dist, 'api-keys', 'api-key.cli.js'),
+        join(dist, 'cli', 'api-key.cli.js'),
         'create',
         '--name',
         'bench',

@@ -6,8 +6,8 @@ import { AuthModule } from './kit/auth/auth.module';
 import { AppConfig } from './kit/config/app-config';
 import { AppConfigModule } from './kit/config/app-config.module';
 import { HealthModule } from './kit/health/health.module';
+import { RequestPipelineModule } from './kit/http/request-pipeline';
 import { LoggingModule } from './kit/logging/logging.module';
-import { SecurityModule } from './kit/security/security.module';
 import { ShutdownModule } from './kit/shutdown/shutdown.module';
 import { ThrottlingModule } from './kit/throttling/throttling.module';
 
@@ -32,8 +32,7 @@ export class AppModule {
         AppConfigModule.forRoot(config),
         LoggingModule.forRoot(options.logDestination),
         ShutdownModule,
-        SecurityModule,
-        // Before AuthModule: its APP_GUARD must be the first global guard (rate limit, then auth).
+        RequestPipelineModule,
         ThrottlingModule,
         AuthModule.forRoot(config),
         ApiKeysModule,

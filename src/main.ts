@@ -1,19 +1,12 @@
-import type { NestApplicationOptions } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
-import { AppModule } from './app.module';
-import { configureApp } from './kit/app.setup';
+import { FEATURES } from './features';
+import { AppFactory } from './kit/app.factory';
 import { AppConfig } from './kit/config/app-config';
 import { ConfigError } from './kit/config/config-error';
-import { SharedNotFoundAdapter } from './kit/http/shared-not-found.adapter';
 import { ProcessSafetyNet } from './kit/security/process-safety-net';
 import { Redactor } from './kit/security/redactor';
 import { StartupFailure, StartupStep } from './kit/security/startup-failure';
-import { DemoModule } from './demo/demo.module';
-
-/** How long a failed start may spend closing what it opened (pool, Redis) before it exits. */
-const CLOSE_BOUND_MS = 5000;
 
 interface Startup {
   step: StartupStep;
@@ -35,22 +28,9 @@ function loadConfig(): AppConfig {
 }
 
 async function start(config: AppConfig, startup: Startup): Promise<void> {
-  const options: NestApplicationOptions = {
-    bodyParser: false,
-    bufferLogs: true,
-    // Security: Nest's defaults abort the process on a failed create and print the buffered
-    // raw error; here the failure is ours to report (fail() below), and the buffered lines
-    // reach the JSON log only through configureApp.
-    abortOnError: false,
-    autoFlushLogs: false,
-  };
-  startup.app = await NestFactory.create<NestExpressApplication>(
-    AppModule.forRoot(config, [DemoModule]),
-    new SharedNotFoundAdapter(),
-    options,
-  );
+  // A failure here is ours to report (fail() below): AppFactory never aborts the process.
+  startup.app = await AppFactory.create(config, FEATURES);
   const app = startup.app;
-  configureApp(app, config);
   startup.step = 'init';
   await app.init();
   startup.step = 'listen';
@@ -62,8 +42,7 @@ async function start(config: AppConfig, startup: Startup): Promise<void> {
 
 /** Closes what a failed start opened (pool, Redis), bounded, then exits 1. */
 async function stop(app: NestExpressApplication | undefined): Promise<void> {
-  const bound = new Promise<void>((resolve) => setTimeout(resolve, CLOSE_BOUND_MS).unref());
-  await Promise.race([app?.close().catch(() => undefined), bound]);
+  await AppFactory.close(app);
   process.exit(1);
 }
 

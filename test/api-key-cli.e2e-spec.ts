@@ -11,7 +11,7 @@ import { startTestApp, TestApp } from './support/test-app';
 import { TokenFactory } from './support/tokens';
 
 const ROOT = join(__dirname, '..');
-const CLI = join(ROOT, 'src/kit/api-keys/api-key.cli.ts');
+const CLI = join(ROOT, 'src/cli/api-key.cli.ts');
 const REGISTER = join(ROOT, 'scripts/swc-register.mts');
 
 interface Run {

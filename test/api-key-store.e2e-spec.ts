@@ -7,11 +7,14 @@ import { join } from 'node:path';
 import { ApiKeyHasher } from '../src/kit/api-keys/api-key.hasher';
 import { ApiKeyRepository } from '../src/kit/api-keys/api-key.repository';
 import { ApiKeyVerifier } from '../src/kit/api-keys/api-key.verifier';
+import { apiKeysMigrations } from '../src/kit/api-keys/api-keys.migrations';
+import type { ApiKeyTables } from '../src/kit/api-keys/api-keys.table';
 import { ApiKeysService } from '../src/kit/api-keys/api-keys.service';
+import { ApiKeyScopePolicy } from '../src/kit/api-keys/api-key-scope.policy';
 import { AppConfig } from '../src/kit/config/app-config';
 import { Database } from '../src/kit/database/database';
 import { DatabaseFactory } from '../src/kit/database/database.factory';
-import { MigrationList } from '../src/kit/database/migration-list';
+import { MigrationSet } from '../src/kit/database/migration-set';
 import { ifStarted } from './support/cleanup';
 import { ThrowawayDatabase } from './support/test-app';
 
@@ -70,7 +73,17 @@ describe.each(backends)('ApiKeysService storage on %s', (_name, open) => {
     const repository = new ApiKeyRepository(db);
     const hasher = new ApiKeyHasher(config);
     const verifier = new ApiKeyVerifier(repository, hasher, config);
-    return { hasher, verifier, service: new ApiKeysService(repository, hasher, verifier, config) };
+    return {
+      hasher,
+      verifier,
+      service: new ApiKeysService(
+        repository,
+        hasher,
+        verifier,
+        config,
+        new ApiKeyScopePolicy(['stock:write', 'a']),
+      ),
+    };
   }
 
   beforeAll(async () => {
@@ -85,7 +98,10 @@ describe.each(backends)('ApiKeysService storage on %s', (_name, open) => {
       }),
       () => undefined,
     );
-    const { error } = await new Migrator({ db, provider: new MigrationList() }).migrateToLatest();
+    const { error } = await new Migrator({
+      db,
+      provider: new MigrationSet([apiKeysMigrations]),
+    }).migrateToLatest();
     expect(error).toBeUndefined();
   });
   afterAll(async () => {
@@ -102,7 +118,11 @@ describe.each(backends)('ApiKeysService storage on %s', (_name, open) => {
     minted.push(await service.rotate(minted[0].id, {}, 'tester'));
     await service.revoke(minted[1].id, 'tester');
 
-    const rows = await db.selectFrom('api_keys').selectAll().execute();
+    const rows = await db
+      .$extendTables<ApiKeyTables>()
+      .selectFrom('api_keys')
+      .selectAll()
+      .execute();
     const dump = JSON.stringify(rows);
     for (const { id, key } of minted) {
       // The public id is stored: the search does find what is there.
@@ -148,6 +168,7 @@ describe.each(backends)('ApiKeysService storage on %s', (_name, open) => {
     const pepperOf = async (id: string) =>
       (
         await db
+          .$extendTables<ApiKeyTables>()
           .selectFrom('api_keys')
           .select('pepper_id')
           .where('public_id', '=', id)

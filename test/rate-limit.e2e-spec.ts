@@ -1,17 +1,5 @@
-import { Test } from '@nestjs/testing';
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
-import { AuthModule } from '../src/kit/auth/auth.module';
-import { configureApp } from '../src/kit/app.setup';
-import { AppConfig } from '../src/kit/config/app-config';
-import { AppConfigModule } from '../src/kit/config/app-config.module';
-import { ItemsModule } from '../src/demo/items/items.module';
-import { LoggingModule } from '../src/kit/logging/logging.module';
-import { SharedNotFoundAdapter } from '../src/kit/http/shared-not-found.adapter';
-import { SecurityModule } from '../src/kit/security/security.module';
-import { ShutdownModule } from '../src/kit/shutdown/shutdown.module';
-import { ThrottlingModule } from '../src/kit/throttling/throttling.module';
 import { closeStarted } from './support/cleanup';
 import { logCapture } from './support/log-capture';
 import { startTestApp, TestApp } from './support/test-app';
@@ -90,63 +78,6 @@ describe('RateLimitGuard client address', () => {
       await app.close();
     }
   });
-});
-
-/**
- * Why ThrottlingModule sits before AuthModule in AppModule: Nest applies global guards in the
- * order their modules are scanned. Imported after AuthModule, the limiter never sees an
- * anonymous request (authentication refuses it first), so failed credentials go unlimited.
- */
-describe('ThrottlingModule order', () => {
-  const tokens = new TokenFactory();
-
-  async function boot(limiterFirst: boolean): Promise<NestExpressApplication> {
-    const config = AppConfig.fromEnv({
-      NODE_ENV: 'test',
-      DATABASE_URL: ':memory:',
-      RATE_LIMIT_MAX: '2',
-      ...tokens.env(),
-    });
-    const auth = AuthModule.forRoot(config);
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        AppConfigModule.forRoot(config),
-        LoggingModule.forRoot(logCapture),
-        ShutdownModule,
-        SecurityModule,
-        ...(limiterFirst ? [ThrottlingModule, auth] : [auth, ThrottlingModule]),
-        ItemsModule,
-      ],
-    }).compile();
-    const nest = moduleRef.createNestApplication<NestExpressApplication>(
-      new SharedNotFoundAdapter(),
-      {
-        bodyParser: false,
-        bufferLogs: true,
-      },
-    );
-    configureApp(nest, config);
-    await nest.init();
-    return nest;
-  }
-
-  it.each([
-    [true, 429],
-    [false, 401],
-  ])(
-    'when the limiter is imported first=%s, the third anonymous request gets %i',
-    async (first, third) => {
-      const nest = await boot(first);
-      try {
-        const server = nest.getHttpServer();
-        expect((await request(server).get('/items')).status).toBe(401);
-        expect((await request(server).get('/items')).status).toBe(401);
-        expect((await request(server).get('/items')).status).toBe(third);
-      } finally {
-        await nest.close();
-      }
-    },
-  );
 });
 
 describe('SharedThrottlerStorage when Redis is unreachable', () => {

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import type { Response } from 'supertest';
 import { ApiKeyFormat } from '../src/kit/api-keys/api-key-format';
-import { MAX_JSON_DEPTH } from '../src/kit/security/security.module';
+import { MAX_JSON_DEPTH } from '../src/kit/http/request-pipeline';
 import { closeStarted } from './support/cleanup';
 import { logCapture } from './support/log-capture';
 import { rawRequest } from './support/raw-http';

@@ -1,8 +1,8 @@
-import { Controller, Get } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
+import { Controller, Get, Module } from '@nestjs/common';
 import request from 'supertest';
 import { RouteAuditService } from '../src/kit/auth/route-audit.service';
 import { AppModule } from '../src/app.module';
+import { AppFactory } from '../src/kit/app.factory';
 import { ApiKeyAuth, JwtAuth, Public } from '../src/kit/auth/route-security.decorator';
 import { AppConfig } from '../src/kit/config/app-config';
 import { closeStarted } from './support/cleanup';
@@ -81,11 +81,12 @@ describe('RouteAuditService', () => {
       DATABASE_URL: ':memory:',
       ...tokens.env(),
     });
-    const moduleRef = await Test.createTestingModule({
-      imports: [AppModule.forRoot(config, [DemoModule], { logDestination: logCapture })],
-      controllers: [controller],
-    }).compile();
-    const nest = moduleRef.createNestApplication({ logger: false, bodyParser: false });
+    @Module({ controllers: [controller] })
+    class PlantedModule {}
+    const nest = await AppFactory.create(config, [DemoModule, PlantedModule], {
+      logDestination: logCapture,
+      shutdownSignals: false,
+    });
     try {
       await nest.init();
     } finally {

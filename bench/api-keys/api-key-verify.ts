@@ -8,10 +8,12 @@ import { ApiKeyFormat } from '../../src/kit/api-keys/api-key-format';
 import { ApiKeyHasher } from '../../src/kit/api-keys/api-key.hasher';
 import { ApiKeyRepository } from '../../src/kit/api-keys/api-key.repository';
 import { ApiKeyVerifier } from '../../src/kit/api-keys/api-key.verifier';
+import { apiKeysMigrations } from '../../src/kit/api-keys/api-keys.migrations';
 import { ApiKeysService } from '../../src/kit/api-keys/api-keys.service';
+import { ApiKeyScopePolicy } from '../../src/kit/api-keys/api-key-scope.policy';
 import { AppConfig } from '../../src/kit/config/app-config';
 import { DatabaseFactory } from '../../src/kit/database/database.factory';
-import { MigrationList } from '../../src/kit/database/migration-list';
+import { MigrationSet } from '../../src/kit/database/migration-set';
 
 /**
  * Micro-benchmark of API-key verification (ApiKeyVerifier.verify), path by path:
@@ -61,12 +63,21 @@ async function main(): Promise<void> {
     DATABASE_URL: process.env.DATABASE_URL ?? join(dir, 'bench.sqlite'),
   });
   const db = DatabaseFactory.create(config, () => undefined);
-  const { error } = await new Migrator({ db, provider: new MigrationList() }).migrateToLatest();
+  const { error } = await new Migrator({
+    db,
+    provider: new MigrationSet([apiKeysMigrations]),
+  }).migrateToLatest();
   if (error) throw new Error('migration failed');
   const repository = new ApiKeyRepository(db);
   const hasher = new ApiKeyHasher(config);
   const verifier = new ApiKeyVerifier(repository, hasher, config);
-  const service = new ApiKeysService(repository, hasher, verifier, config);
+  const service = new ApiKeysService(
+    repository,
+    hasher,
+    verifier,
+    config,
+    new ApiKeyScopePolicy(['stock:write', 'a']),
+  );
 
   // A realistic table: a thousand keys, one of them the client's.
   for (let i = 0; i < 999; i++) await service.create({ name: `k${i}`, scopes: ['a'] }, 'bench');

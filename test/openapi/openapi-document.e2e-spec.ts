@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { RouteAuditService } from '../../src/kit/auth/route-audit.service';
 import type { AuditedRoute } from '../../src/kit/auth/route-audit.service';
+import { FEATURES } from '../../src/features';
 import { OpenApiExport } from '../../src/kit/openapi/openapi-export';
 import {
   PROBLEM_MEDIA_TYPE,
@@ -266,7 +267,7 @@ describe('OpenApiDocument', () => {
 
   it('when `npm run openapi` writes the document, it equals the served one', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'lp-openapi-')), 'nested', 'openapi.json');
-    const written = await OpenApiExport.write(file);
+    const written = await OpenApiExport.write(file, FEATURES);
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(doc);
     expect(written).toEqual(doc);
   });

@@ -1,8 +1,6 @@
 import { Module, Type } from '@nestjs/common';
 import type { AddressInfo } from 'node:net';
-import { AppModule } from '../../src/app.module';
 import { AppConfig } from '../../src/kit/config/app-config';
-import { logCapture } from './log-capture';
 import { listenTestApp, type TestApp } from './test-app';
 import { DemoModule } from '../../src/demo/demo.module';
 
@@ -18,14 +16,7 @@ export async function startPlantedApp(
   env: Record<string, string | undefined>,
 ): Promise<TestApp> {
   const config = AppConfig.fromEnv({ NODE_ENV: 'test', DATABASE_URL: ':memory:', ...env });
-  const app = await listenTestApp(
-    {
-      module: PlantedAppModule,
-      imports: [AppModule.forRoot(config, [DemoModule], { logDestination: logCapture })],
-      controllers,
-    },
-    config,
-  );
+  const app = await listenTestApp(config, [DemoModule, { module: PlantedAppModule, controllers }]);
   const { port } = app.getHttpServer().address() as AddressInfo;
   return { app, config, url: `http://127.0.0.1:${port}`, close: () => app.close() };
 }

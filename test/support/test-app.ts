@@ -1,14 +1,10 @@
-import type { DynamicModule } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
-import { AppModule, type FeatureModules } from '../../src/app.module';
-import { configureApp } from '../../src/kit/app.setup';
-import { SharedNotFoundAdapter } from '../../src/kit/http/shared-not-found.adapter';
+import type { FeatureModules } from '../../src/app.module';
+import { AppFactory } from '../../src/kit/app.factory';
 import { AppConfig } from '../../src/kit/config/app-config';
-import { ShutdownSignals } from '../../src/kit/shutdown/shutdown-signals';
 import { logCapture } from './log-capture';
 import { DemoModule } from '../../src/demo/demo.module';
 
@@ -58,7 +54,7 @@ export class ThrowawayDatabase {
 }
 
 /**
- * Starts the real app, built through the same app.setup as production, on an ephemeral
+ * Starts the real app, built by the same AppFactory as production, on an ephemeral
  * loopback port, with an environment the test chooses (nothing else is read from process.env).
  *
  * The integration run (`npm run test:integration`) sets TEST_DATABASE_URL and TEST_REDIS_URL:
@@ -89,10 +85,7 @@ export async function startTestApp(
       ...redis,
       ...env,
     });
-    const app = await listenTestApp(
-      AppModule.forRoot(config, features, { logDestination: logCapture }),
-      config,
-    );
+    const app = await listenTestApp(config, features);
     const { port } = app.getHttpServer().address() as AddressInfo;
     return {
       app,
@@ -110,24 +103,21 @@ export async function startTestApp(
 }
 
 /**
- * Creates the app through the same app.setup as production and listens on an ephemeral
- * loopback port. A failed start rejects (Nest's default would abort the test process) after
- * closing what the half-created app opened (pool, Redis connections, timers), which would
- * otherwise keep Jest running after the suite.
+ * Builds the app with the same AppFactory as production, logging to the capture stream, and
+ * listens on an ephemeral loopback port. A failed start rejects (Nest's default would abort the
+ * test process) after closing what the half-created app opened (pool, Redis connections,
+ * timers), which would otherwise keep Jest running after the suite.
  */
 export async function listenTestApp(
-  module: DynamicModule,
   config: AppConfig,
+  features: FeatureModules,
 ): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(
-    module,
-    new SharedNotFoundAdapter(),
-    { bodyParser: false, bufferLogs: true, abortOnError: false },
-  );
+  // The test runner owns SIGINT and SIGTERM: a test app must never end the Jest process.
+  const app = await AppFactory.create(config, features, {
+    logDestination: logCapture,
+    shutdownSignals: false,
+  });
   try {
-    configureApp(app, config);
-    // The test runner owns SIGINT and SIGTERM: a test app must never end the Jest process.
-    app.get(ShutdownSignals).stopListening();
     await app.listen(0, '127.0.0.1');
     return app;
   } catch (error) {

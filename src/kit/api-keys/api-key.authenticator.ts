@@ -90,7 +90,7 @@ export class ApiKeyAuthenticator implements CanActivate {
    *
    * Security: an explicit stack, never recursion, so no body can exhaust the call stack; each
    * value is visited once, so the work is linear in a body already bounded by BODY_LIMIT and
-   * MAX_JSON_DEPTH (src/kit/security/security.module.ts).
+   * MAX_JSON_DEPTH (src/kit/http/request-pipeline.ts).
    */
   private static bodyHoldsCredential(body: unknown): boolean {
     if (typeof body === 'object' && body !== null && !Array.isArray(body)) {

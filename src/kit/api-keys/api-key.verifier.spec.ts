@@ -5,12 +5,14 @@ import { Migrator } from 'kysely/migration';
 import { AppConfig } from '../config/app-config';
 import { Database } from '../database/database';
 import { DatabaseFactory } from '../database/database.factory';
-import { MigrationList } from '../database/migration-list';
+import { MigrationSet } from '../database/migration-set';
+import { apiKeysMigrations } from './api-keys.migrations';
 import { ApiKeyFormat } from './api-key-format';
 import { ApiKeyHasher } from './api-key.hasher';
 import { ApiKeyRepository } from './api-key.repository';
 import { ApiKeyVerifier } from './api-key.verifier';
 import { ApiKeysService } from './api-keys.service';
+import { ApiKeyScopePolicy } from './api-key-scope.policy';
 import { Base62 } from './base62';
 
 const strong = (): string => randomBytes(32).toString('base64url');
@@ -28,7 +30,13 @@ function store(db: Database, env: Record<string, string>) {
   const repository = new ApiKeyRepository(db);
   const hasher = new ApiKeyHasher(config);
   const verifier = new ApiKeyVerifier(repository, hasher, config);
-  const service = new ApiKeysService(repository, hasher, verifier, config);
+  const service = new ApiKeysService(
+    repository,
+    hasher,
+    verifier,
+    config,
+    new ApiKeyScopePolicy(['stock:write', 'a']),
+  );
   return { config, repository, hasher, verifier, service };
 }
 
@@ -51,7 +59,7 @@ describe('ApiKeyVerifier', () => {
     );
     const { error } = await new Migrator({
       db,
-      provider: new MigrationList(),
+      provider: new MigrationSet([apiKeysMigrations]),
     }).migrateToLatest();
     expect(error).toBeUndefined();
   });

@@ -1,6 +1,6 @@
 import { Injectable, Logger, Optional } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import type { ApiKeysTable } from '../database/database-schema';
+import type { ApiKeysTable } from './api-keys.table';
 import { ApiKeyFormat } from './api-key-format';
 import { ApiKeyRevocationFanout } from './api-key-revocation.fanout';
 import { ApiKeyScopePolicy } from './api-key-scope.policy';
@@ -35,18 +35,15 @@ export class ApiKeysService {
     private readonly hasher: ApiKeyHasher,
     private readonly verifier: ApiKeyVerifier,
     private readonly config: AppConfig,
-    /** Absent outside the Nest app (the CLI): other instances then rely on the cache TTL. */
+    /** Security: required, so no service can mint a key with a scope keys may not carry. */
+    private readonly scopePolicy: ApiKeyScopePolicy,
+    /** Absent where a test or a benchmark builds the service by hand: no Redis to announce on. */
     @Optional() private readonly fanout?: ApiKeyRevocationFanout,
-    /**
-     * Required in the app (Nest injects it) and passed by the CLI; left out only where a test
-     * or a benchmark builds the service by hand, and then every scope is accepted.
-     */
-    private readonly scopePolicy?: ApiKeyScopePolicy,
   ) {}
 
   /** Throws ApiKeyScopeError when a scope is not one API keys may carry. */
   async create(input: CreateApiKey, actor: string): Promise<CreatedApiKey> {
-    this.scopePolicy?.check(input.scopes);
+    this.scopePolicy.check(input.scopes);
     const now = new Date();
     const expiresAt =
       input.expiresIn === undefined ? null : ApiKeysService.after(now, input.expiresIn);
@@ -95,7 +92,7 @@ export class ApiKeysService {
       throw new ApiKeyStateError('already_rotated');
     }
     const scopes = old.scopes.split(' ').filter((s) => s.length > 0);
-    this.scopePolicy?.check(scopes);
+    this.scopePolicy.check(scopes);
     const overlapEnd = ApiKeysService.after(now, input.overlap ?? DEFAULT_OVERLAP_SECONDS);
     const oldExpiresAt =
       old.expires_at !== null && old.expires_at < overlapEnd ? old.expires_at : overlapEnd;

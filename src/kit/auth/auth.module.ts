@@ -1,5 +1,5 @@
 import { DynamicModule, Module, Provider } from '@nestjs/common';
-import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
+import { DiscoveryModule } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { AppConfig } from '../config/app-config';
@@ -13,8 +13,9 @@ import { RouteAuditService } from './route-audit.service';
 import { ScopeGuard } from './scope.guard';
 
 /**
- * Authentication and authorization: the JWT strategy, the global deny-by-default guards
- * (authentication, then scopes), the boot-time route audit, and the development issuer.
+ * Authentication and authorization: the JWT strategy, the deny-by-default guards
+ * (authentication, then scopes: global, registered in their place by the request pipeline,
+ * src/kit/http/request-pipeline.ts), the boot-time route audit, and the development issuer.
  */
 @Module({})
 export class AuthModule {
@@ -25,8 +26,8 @@ export class AuthModule {
       JwtStrategy,
       JwtAuthenticator,
       RouteAuditService,
-      { provide: APP_GUARD, useClass: AuthenticationGuard },
-      { provide: APP_GUARD, useClass: ScopeGuard },
+      AuthenticationGuard,
+      ScopeGuard,
     ];
     if (devIssuer) {
       providers.push({

@@ -1,23 +1,22 @@
-import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { AppModule } from '../../app.module';
+import type { FeatureModules } from '../../app.module';
+import { AppFactory } from '../app.factory';
 import { AppConfig } from '../config/app-config';
 import { OpenApiDocument } from './openapi-document';
-import { DemoModule } from '../../demo/demo.module';
 
 /**
- * Writes the OpenAPI document to a file without serving anything: the app is created and
+ * Writes the OpenAPI document of the app made of the kit and `features` to a file without
+ * serving anything: the app is built by AppFactory, as in production, and
  * initialised (routes mapped, boot audit run) but never listens. It runs on the embedded
  * defaults, with development keys generated into a throwaway folder, and reads nothing from
  * the environment: the document depends on the code only, and no deployment secret can reach
  * the file.
  */
 export class OpenApiExport {
-  static async write(path: string): Promise<OpenAPIObject> {
+  static async write(path: string, features: FeatureModules): Promise<OpenAPIObject> {
     const keys = mkdtempSync(join(tmpdir(), 'leakproof-openapi-'));
     try {
       const config = AppConfig.fromEnv({
@@ -26,13 +25,10 @@ export class OpenApiExport {
         DEV_KEYS_DIR: keys,
         LOG_LEVEL: 'silent',
       });
-      const app = await NestFactory.create<NestExpressApplication>(
-        AppModule.forRoot(config, [DemoModule]),
-        {
-          bodyParser: false,
-          logger: false,
-        },
-      );
+      const app = await AppFactory.create(config, features, {
+        logDestination: { write: () => undefined },
+        shutdownSignals: false,
+      });
       try {
         await app.init();
         const document = OpenApiDocument.build(app);

@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
 import { getOptionsToken, getStorageToken, ThrottlerModuleOptions } from '@nestjs/throttler';
 import { AppConfig } from '../config/app-config';
 import { RedisModule } from '../redis/redis.module';
@@ -8,8 +7,8 @@ import { SharedThrottlerStorage } from './shared-throttler.storage';
 
 /**
  * Rate limits per client address and route, shared across instances through Redis when it is
- * configured. Import it before AuthModule: Nest applies global guards in the order their modules
- * are scanned, and the limiter must run before authentication (test/rate-limit.e2e-spec.ts).
+ * configured. RateLimitGuard is a global guard, registered in its place by the request
+ * pipeline (src/kit/http/request-pipeline.ts).
  */
 @Module({
   imports: [RedisModule],
@@ -29,7 +28,7 @@ import { SharedThrottlerStorage } from './shared-throttler.storage';
         ],
       }),
     },
-    { provide: APP_GUARD, useClass: RateLimitGuard },
+    RateLimitGuard,
   ],
 })
 export class ThrottlingModule {}

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { OpenApiExport } from './openapi-export';
+import { FEATURES } from '../features';
+import { OpenApiExport } from '../kit/openapi/openapi-export';
 
 const USAGE = 'usage: npm run openapi [-- PATH]   (default: dist/openapi.json)\n';
 
@@ -11,7 +12,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const path = resolve(argv[0] ?? 'dist/openapi.json');
   try {
-    await OpenApiExport.write(path);
+    await OpenApiExport.write(path, FEATURES);
     process.stdout.write(`wrote ${path}\n`);
     return 0;
   } catch (error) {

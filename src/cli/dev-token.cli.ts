@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import { AppConfig } from '../config/app-config';
-import { ConfigError } from '../config/config-error';
-import { DevIssuer } from './dev-issuer';
+import { AppConfig } from '../kit/config/app-config';
+import { ConfigError } from '../kit/config/config-error';
+import { DevIssuer } from '../kit/auth/dev-issuer';
 
 /**
  * `npm run token -- --sub alice --scope items:read [--scope items:write] [--ttl 900]`

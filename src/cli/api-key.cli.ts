@@ -3,23 +3,33 @@ import { Migrator } from 'kysely/migration';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { ZodType } from 'zod';
-import { AppModule } from '../../app.module';
-import { RouteAuditService } from '../auth/route-audit.service';
-import { AppConfig } from '../config/app-config';
-import { ConfigError } from '../config/config-error';
-import { DatabaseFactory } from '../database/database.factory';
-import { MigrationList } from '../database/migration-list';
-import { RedisConnection } from '../redis/redis-connection';
-import { ApiKeyRevocationFanout } from './api-key-revocation.fanout';
-import { ApiKeyScopeError, ApiKeyScopePolicy, SCOPE_NOT_ALLOWED } from './api-key-scope.policy';
-import { ApiKeyStateError } from './api-key-state.error';
-import { ApiKeyHasher } from './api-key.hasher';
-import { ApiKeyRepository } from './api-key.repository';
-import { ApiKeyIdSchema, CreateApiKeySchema, RotateApiKeySchema } from './api-key.schema';
-import type { ApiKeyMetadata } from './api-key.schema';
-import { ApiKeyVerifier } from './api-key.verifier';
-import { ApiKeysService } from './api-keys.service';
-import { DemoModule } from '../../demo/demo.module';
+import { AppModule } from '../app.module';
+import { RouteAuditService } from '../kit/auth/route-audit.service';
+import { AppConfig } from '../kit/config/app-config';
+import { ConfigError } from '../kit/config/config-error';
+import { DatabaseFactory } from '../kit/database/database.factory';
+import { MigrationSet } from '../kit/database/migration-set';
+import { itemsMigrations } from '../demo/items/items.migrations';
+import { apiKeysMigrations } from '../kit/api-keys/api-keys.migrations';
+import { RedisConnection } from '../kit/redis/redis-connection';
+import { ApiKeyRevocationFanout } from '../kit/api-keys/api-key-revocation.fanout';
+import {
+  ApiKeyScopeError,
+  ApiKeyScopePolicy,
+  SCOPE_NOT_ALLOWED,
+} from '../kit/api-keys/api-key-scope.policy';
+import { ApiKeyStateError } from '../kit/api-keys/api-key-state.error';
+import { ApiKeyHasher } from '../kit/api-keys/api-key.hasher';
+import { ApiKeyRepository } from '../kit/api-keys/api-key.repository';
+import {
+  ApiKeyIdSchema,
+  CreateApiKeySchema,
+  RotateApiKeySchema,
+} from '../kit/api-keys/api-key.schema';
+import type { ApiKeyMetadata } from '../kit/api-keys/api-key.schema';
+import { ApiKeyVerifier } from '../kit/api-keys/api-key.verifier';
+import { ApiKeysService } from '../kit/api-keys/api-keys.service';
+import { DemoModule } from '../demo/demo.module';
 
 const USAGE = `usage: npm run api-key -- <command>
   create --name NAME --scope SCOPE [--scope SCOPE ...] [--expires 90d]
@@ -92,7 +102,10 @@ async function main(argv: string[]): Promise<number> {
   // An idle-connection error is reported when the operation's own query fails; never thrown here.
   const db = DatabaseFactory.create(config, () => undefined);
   try {
-    const { error } = await new Migrator({ db, provider: new MigrationList() }).migrateToLatest();
+    const { error } = await new Migrator({
+      db,
+      provider: new MigrationSet([apiKeysMigrations, itemsMigrations]),
+    }).migrateToLatest();
     if (error) throw new Error('migration');
     const repository = new ApiKeyRepository(db);
     const hasher = new ApiKeyHasher(config);
@@ -103,7 +116,7 @@ async function main(argv: string[]): Promise<number> {
     await redis.onModuleInit();
     try {
       const fanout = new ApiKeyRevocationFanout(redis, verifier);
-      await run(new ApiKeysService(repository, hasher, verifier, config, fanout, policy));
+      await run(new ApiKeysService(repository, hasher, verifier, config, policy, fanout));
     } finally {
       await redis.onApplicationShutdown();
     }

@@ -1,0 +1,201 @@
+import { Module } from '@nestjs/common';
+import type {
+  CanActivate,
+  ExceptionFilter,
+  MiddlewareConsumer,
+  NestInterceptor,
+  NestModule,
+  PipeTransform,
+  Type,
+} from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { json, type RequestHandler } from 'express';
+import helmet, { type HelmetOptions } from 'helmet';
+import { AuthenticationGuard } from '../auth/authentication.guard';
+import { ScopeGuard } from '../auth/scope.guard';
+import { AppConfig } from '../config/app-config';
+import { CredentialScrubInterceptor } from '../security/credential-scrub.interceptor';
+import { checkJsonDepth } from '../security/json-depth';
+import { ProblemDetailsFilter } from '../security/problem-details.filter';
+import { RedactionModule } from '../security/redaction.module';
+import { RequestContextMiddleware } from '../security/request-context.middleware';
+import { SchemaValidationPipe } from '../security/schema-validation.pipe';
+import { ConnectionDrain } from '../shutdown/connection-drain';
+import { RateLimitGuard } from '../throttling/rate-limit.guard';
+
+/** Request bodies above this are refused with 413 (OWASP API4:2023). */
+export const BODY_LIMIT = '100kb';
+/**
+ * JSON bodies nested deeper than this are refused with 400 before they are parsed (OWASP
+ * API4:2023): no schema here comes near it, and it keeps any walk over a body shallow.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * The headers that protect API responses (OWASP REST Security Cheat Sheet: CSP with
+ * `frame-ancestors 'none'`, HSTS, nosniff, X-Frame-Options; Cache-Control is the scrub
+ * interceptor's and the filter's) plus the isolation headers the docs page uses (CORP, COOP,
+ * Referrer-Policy). Helmet's legacy headers for HTML in old browsers are off: X-XSS-Protection
+ * (IE's auditor), X-Download-Options (IE8), X-DNS-Prefetch-Control, X-Permitted-Cross-Domain-
+ * Policies (Flash) and Origin-Agent-Cluster protect nothing a JSON API serves.
+ */
+const HELMET_OPTIONS: HelmetOptions = {
+  contentSecurityPolicy: { directives: { frameAncestors: ["'none'"] } },
+  xXssProtection: false,
+  xDownloadOptions: false,
+  xDnsPrefetchControl: false,
+  xPermittedCrossDomainPolicies: false,
+  originAgentCluster: false,
+  // DENY, consistent with `frame-ancestors 'none'` (helmet's default is SAMEORIGIN).
+  xFrameOptions: { action: 'deny' },
+  // Express never sets it here (`x-powered-by` is disabled in app.setup), so nothing to remove.
+  xPoweredBy: false,
+};
+
+/**
+ * Where a middleware is mounted, which fixes when it runs: Nest runs the app's own `app.use`
+ * middleware first, then the middleware of global modules (nestjs-pino's LoggerModule), then
+ * that of the other modules (RequestPipelineModule below), whatever the import order.
+ */
+type Mount = 'app' | 'global-module' | 'pipeline-module';
+const MOUNT_ORDER: readonly Mount[] = ['app', 'global-module', 'pipeline-module'];
+
+export type PipelineStage =
+  | {
+      kind: 'middleware';
+      name: string;
+      mount: 'app';
+      /** Undefined when configuration turns the stage off. */
+      handler: (app: NestExpressApplication, config: AppConfig) => RequestHandler | undefined;
+    }
+  | { kind: 'middleware'; name: string; mount: 'global-module' }
+  | { kind: 'middleware'; name: string; mount: 'pipeline-module'; handler: () => RequestHandler }
+  | { kind: 'guard'; name: string; type: Type<CanActivate> }
+  | { kind: 'interceptor'; name: string; type: Type<NestInterceptor> }
+  | { kind: 'pipe'; name: string; type: Type<PipeTransform> }
+  | { kind: 'filter'; name: string; type: Type<ExceptionFilter> };
+
+/**
+ * Every stage a request passes, in the order it passes them (docs/threat-model.md). A test
+ * holds this order: test/request-pipeline.e2e-spec.ts.
+ */
+export const REQUEST_PIPELINE: readonly PipelineStage[] = [
+  // Tracks in-flight requests so shutdown can drain them; first, so every request is counted.
+  {
+    kind: 'middleware',
+    name: 'connection-drain',
+    mount: 'app',
+    handler: (app) => app.get(ConnectionDrain).handle,
+  },
+  // Opens the request context (request id, the credentials to scrub) before anything can log.
+  {
+    kind: 'middleware',
+    name: 'request-context',
+    mount: 'app',
+    handler: () => RequestContextMiddleware.handle,
+  },
+  {
+    kind: 'middleware',
+    name: 'security-headers',
+    mount: 'app',
+    handler: () => helmet(HELMET_OPTIONS),
+  },
+  {
+    kind: 'middleware',
+    name: 'cors',
+    mount: 'app',
+    handler: (app, config) => (config.corsOrigins.length > 0 ? cors(app, config) : undefined),
+  },
+  // pino-http, mounted by LoggingModule (nestjs-pino): one access line per request.
+  { kind: 'middleware', name: 'access-log', mount: 'global-module' },
+  // Security: after the request context and the access logger, so a malformed, too deep or
+  // too large body is refused with its request id and its access line. Only JSON is parsed;
+  // any other body is ignored and fails validation with a 400.
+  {
+    kind: 'middleware',
+    name: 'json-body',
+    mount: 'pipeline-module',
+    handler: () =>
+      json({
+        limit: BODY_LIMIT,
+        type: ['application/json', 'application/*+json'],
+        verify: (_req, _res, buf, encoding) => {
+          checkJsonDepth(buf, encoding, MAX_JSON_DEPTH);
+        },
+      }),
+  },
+  // Security: the limiter before authentication, so failed credentials are counted and
+  // limited too (OWASP API4:2023); authentication before scopes (deny by default).
+  { kind: 'guard', name: 'rate-limit', type: RateLimitGuard },
+  { kind: 'guard', name: 'authentication', type: AuthenticationGuard },
+  { kind: 'guard', name: 'scopes', type: ScopeGuard },
+  { kind: 'interceptor', name: 'credential-scrub', type: CredentialScrubInterceptor },
+  { kind: 'pipe', name: 'schema-validation', type: SchemaValidationPipe },
+  // Last: turns whatever any stage above throws into problem+json.
+  { kind: 'filter', name: 'problem-details', type: ProblemDetailsFilter },
+];
+
+/**
+ * Security: an allowlist only — never `*`, never the request's own Origin reflected (OWASP
+ * ASVS 3.4.2; docs/threat-model.md §7). Credential headers are never exposed to scripts.
+ */
+function cors(app: NestExpressApplication, config: AppConfig): RequestHandler | undefined {
+  app.enableCors({
+    origin: config.corsOrigins,
+    credentials: false,
+    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'X-API-Key'],
+    exposedHeaders: ['X-Request-Id', 'Retry-After'],
+    maxAge: 600,
+  });
+  // enableCors mounts it itself, in this position.
+  return undefined;
+}
+
+/** Mounts REQUEST_PIPELINE on an app; the app must be created with `bodyParser: false`. */
+export class RequestPipeline {
+  /** Before `app.init()`: Nest reads the global enhancers when it maps the routes. */
+  static apply(app: NestExpressApplication, config: AppConfig): void {
+    RequestPipeline.checkMountOrder();
+    const instances = <T>(kind: PipelineStage['kind']): T[] =>
+      REQUEST_PIPELINE.flatMap((s) => (s.kind === kind && 'type' in s ? [app.get<T>(s.type)] : []));
+    for (const stage of REQUEST_PIPELINE) {
+      if (stage.kind !== 'middleware' || stage.mount !== 'app') continue;
+      const handler = stage.handler(app, config);
+      if (handler) app.use(handler);
+    }
+    app.useGlobalGuards(...instances<CanActivate>('guard'));
+    app.useGlobalInterceptors(...instances<NestInterceptor>('interceptor'));
+    app.useGlobalPipes(...instances<PipeTransform>('pipe'));
+    app.useGlobalFilters(...instances<ExceptionFilter>('filter'));
+  }
+
+  /** The list must be one Nest can honour: a middleware cannot run before one mounted earlier. */
+  static checkMountOrder(): void {
+    const mounts = REQUEST_PIPELINE.flatMap((s) => (s.kind === 'middleware' ? [s.mount] : []));
+    mounts.forEach((mount, i) => {
+      if (i > 0 && MOUNT_ORDER.indexOf(mount) < MOUNT_ORDER.indexOf(mounts[i - 1])) {
+        throw new Error(`REQUEST_PIPELINE: a '${mount}' middleware cannot follow a later one`);
+      }
+    });
+  }
+}
+
+/**
+ * Provides the pipeline's filter, interceptor and pipe (RequestPipeline.apply registers them)
+ * and mounts its module middleware. Not global, so Nest mounts its middleware after the
+ * access logger's.
+ */
+@Module({
+  imports: [RedactionModule],
+  providers: [ProblemDetailsFilter, CredentialScrubInterceptor, SchemaValidationPipe],
+})
+export class RequestPipelineModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    for (const stage of REQUEST_PIPELINE) {
+      if (stage.kind === 'middleware' && stage.mount === 'pipeline-module') {
+        consumer.apply(stage.handler()).forRoutes('*');
+      }
+    }
+  }
+}
