@@ -210,7 +210,7 @@ describe('Two instances sharing PostgreSQL and Redis', () => {
 
   it('when a key used on B is revoked with the CLI, B refuses it within the bound', async () => {
     const { id, key, item } = await newKeyInUseOnB('multi-cli');
-    const cli = join(__dirname, '..', 'dist', 'api-keys', 'api-key.cli.js');
+    const cli = join(__dirname, '..', 'dist', 'cli', 'api-key.cli.js');
     const { stderr } = await promisify(execFile)(process.execPath, [cli, 'revoke', id], {
       env: { PATH: process.env.PATH ?? '', ...env },
     });
