@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { Kysely, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
-import { Migrator, type MigrationProvider } from 'kysely/migration';
+import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
+import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration';
 
 interface ItemsTable {
   id: string;
@@ -17,7 +17,8 @@ export interface BenchItem {
   createdAt: string;
 }
 type Adapter = new (db: DatabaseSync) => SqliteDatabase;
-type Migrations = new () => MigrationProvider;
+type Migrations = Readonly<Record<string, Migration>>;
+type MigrationSet = new (sets: Iterable<Migrations>) => MigrationProvider;
 
 /**
  * The items of the comparison apps. With BENCH_DATABASE (the harness sets it), a SQLite file
@@ -39,11 +40,15 @@ export class BenchItemsStore {
     const dist = process.env.BENCH_DIST;
     if (!file || !dist) return new BenchItemsStore(null, body);
     /* eslint-disable @typescript-eslint/no-require-imports -- the built app's own modules */
-    const { NodeSqliteDatabase } = require(join(dist, 'database', 'node-sqlite.database.js')) as {
+    const database = join(dist, 'kit', 'database');
+    const { NodeSqliteDatabase } = require(join(database, 'node-sqlite.database.js')) as {
       NodeSqliteDatabase: Adapter;
     };
-    const { MigrationList } = require(join(dist, 'database', 'migration-list.js')) as {
-      MigrationList: Migrations;
+    const { MigrationSet } = require(join(database, 'migration-set.js')) as {
+      MigrationSet: MigrationSet;
+    };
+    const { itemsMigrations } = require(join(dist, 'demo', 'items', 'items.migrations.js')) as {
+      itemsMigrations: Migrations;
     };
     /* eslint-enable @typescript-eslint/no-require-imports */
     const sqlite = new DatabaseSync(file);
@@ -51,7 +56,10 @@ export class BenchItemsStore {
     const db = new Kysely<{ items: ItemsTable }>({
       dialect: new SqliteDialect({ database: new NodeSqliteDatabase(sqlite) }),
     });
-    const { error } = await new Migrator({ db, provider: new MigrationList() }).migrateToLatest();
+    const { error } = await new Migrator({
+      db,
+      provider: new MigrationSet([itemsMigrations]),
+    }).migrateToLatest();
     if (error) throw error instanceof Error ? error : new Error('bench migration failed');
     for (const item of body) {
       const row = { ...item, created_by: 'user:bench', created_at: item.createdAt };
@@ -69,7 +77,7 @@ export class BenchItemsStore {
       .selectAll()
       .orderBy('created_at')
       .orderBy('id')
-      .limit(sql.lit(100))
+      .limit(100)
       .execute();
     return rows.map((row) => BenchItemsStore.toItem(row));
   }

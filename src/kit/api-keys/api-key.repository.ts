@@ -1,11 +1,16 @@
 import { Injectable } from '@nestjs/common';
+import type { Kysely } from 'kysely';
 import { Database } from '../database/database';
-import type { ApiKeysTable } from '../database/database-schema';
+import type { ApiKeyTables, ApiKeysTable } from './api-keys.table';
 
 /** Database access for API keys. Nothing here ever sees a key, only digests. */
 @Injectable()
 export class ApiKeyRepository {
-  constructor(private readonly db: Database) {}
+  private readonly db: Kysely<ApiKeyTables>;
+
+  constructor(database: Database) {
+    this.db = database.$extendTables<ApiKeyTables>();
+  }
 
   async insert(row: ApiKeysTable): Promise<void> {
     await this.db.insertInto('api_keys').values(row).execute();

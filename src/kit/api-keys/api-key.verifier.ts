@@ -6,7 +6,7 @@ import {
 } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { AppConfig } from '../config/app-config';
-import type { ApiKeysTable } from '../database/database-schema';
+import type { ApiKeysTable } from './api-keys.table';
 import { ApiKeyFormat } from './api-key-format';
 import { ApiKeyHasher } from './api-key.hasher';
 import { ApiKeyRepository } from './api-key.repository';

@@ -12,6 +12,7 @@ import { ApiKeyHasher } from './api-key.hasher';
 import { ApiKeyRepository } from './api-key.repository';
 import { ApiKeyVerifier } from './api-key.verifier';
 import { ApiKeysController } from './api-keys.controller';
+import { apiKeysMigrations } from './api-keys.migrations';
 import { ApiKeysService } from './api-keys.service';
 
 /**
@@ -22,7 +23,11 @@ import { ApiKeysService } from './api-keys.service';
  * and the verifier.
  */
 @Module({
-  imports: [DatabaseModule, RedisModule, DiscoveryModule],
+  imports: [
+    DatabaseModule.forFeature({ migrations: apiKeysMigrations }),
+    RedisModule,
+    DiscoveryModule,
+  ],
   controllers: [ApiKeysController],
   providers: [
     ApiKeyHasher,

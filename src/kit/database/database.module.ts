@@ -1,14 +1,25 @@
-import { Logger, Module } from '@nestjs/common';
+import { DynamicModule, Logger, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { AppConfig } from '../config/app-config';
 import { RedactionModule } from '../security/redaction.module';
 import { Redactor } from '../security/redactor';
 import { Database } from './database';
 import { DatabaseFactory } from './database.factory';
 import { DatabaseLifecycleService } from './database-lifecycle.service';
+import { FeatureMigrations } from './migration-set';
+import type { Migrations } from './migration-set';
 
-/** The query builder, shared by feature modules. */
+/** One feature's registration: its migrations, and the database re-exported to it. */
+@Module({})
+class DatabaseFeatureModule {}
+
+/**
+ * The query builder, shared by feature modules, and the migrator. It knows no table of its own:
+ * a module that owns tables imports `DatabaseModule.forFeature({ migrations })`, and every
+ * registered migration runs at start.
+ */
 @Module({
-  imports: [RedactionModule],
+  imports: [RedactionModule, DiscoveryModule],
   providers: [
     {
       provide: Database,
@@ -24,4 +35,15 @@ import { DatabaseLifecycleService } from './database-lifecycle.service';
   ],
   exports: [Database],
 })
-export class DatabaseModule {}
+export class DatabaseModule {
+  static forFeature(options: { migrations: Migrations }): DynamicModule {
+    return {
+      module: DatabaseFeatureModule,
+      imports: [DatabaseModule],
+      providers: [
+        { provide: FeatureMigrations, useValue: new FeatureMigrations(options.migrations) },
+      ],
+      exports: [DatabaseModule],
+    };
+  }
+}

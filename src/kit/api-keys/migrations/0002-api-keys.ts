@@ -1,7 +1,8 @@
 import { Kysely } from 'kysely';
 
 /**
- * API keys (DESIGN.md P6). Portable DDL only: the same migration runs on SQLite and PostgreSQL.
+ * API keys (docs/threat-model.md §10). Portable DDL only: the same migration runs on SQLite
+ * and PostgreSQL.
  *
  * Security: no column holds a key. `digest` is HMAC-SHA-256(pepper, key) in hex, and the pepper
  * lives outside the database (ASVS 6.5.2, OWASP Password Storage CS "Peppering"), so a stolen
