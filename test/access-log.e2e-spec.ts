@@ -7,10 +7,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Public } from '../src/kit/auth/route-security.decorator';
 import { closeStarted } from './support/cleanup';
 import { logCapture } from './support/log-capture';
-import { startPlantedApp } from './support/planted-app';
+import { startPlantedFixtureApp } from './support/fixture/planted-fixture-app';
 import { rawRequest } from './support/raw-http';
 import { startTestApp, TestApp } from './support/test-app';
-import { TokenFactory } from './support/tokens';
+import { FixtureTokens } from './support/fixture/fixture-tokens';
+import { FixtureModule } from './support/fixture/fixture.module';
 
 /**
  * A gate a test opens: handlers below wait on it, so a request stays in flight exactly as long
@@ -78,11 +79,11 @@ function openSocket(url: string, head: string): Promise<Socket> {
 
 /** The access log (docs/threat-model.md §2): allowlisted fields, route template, never the raw path. */
 describe('LogOptions', () => {
-  const tokens = new TokenFactory();
+  const tokens = new FixtureTokens();
   let app: TestApp;
 
   beforeAll(async () => {
-    app = await startTestApp(tokens.env());
+    app = await startTestApp(tokens.env(), [FixtureModule]);
   });
   afterAll(() => closeStarted(app));
 
@@ -100,7 +101,7 @@ describe('LogOptions', () => {
     const id = randomUUID();
     const res = await rawRequest(app.url, {
       method: 'GET',
-      path: `/items/${id}?note=hello`,
+      path: `/fixture/widgets/${id}?note=hello`,
       headers: {
         authorization: `Bearer ${tokens.rs256()}`,
         cookie: 'session=abc123456789',
@@ -114,15 +115,15 @@ describe('LogOptions', () => {
       method: 'GET',
       remoteAddress: '127.0.0.1',
     });
-    expect(line).toMatchObject({ route: '/items/:id', principal: 'user:alice' });
+    expect(line).toMatchObject({ route: '/fixture/widgets/:id', principal: 'user:alice' });
     expect(logCapture.text()).not.toContain(id);
     expect(logCapture.text()).not.toMatch(/note=|hello|abc123456789|agent-xyz|authorization/i);
   });
 
   it('when a request is refused before authentication, the line has no principal', async () => {
     logCapture.clear();
-    await rawRequest(app.url, { method: 'GET', path: '/items' });
-    expect(accessLine(401)).toMatchObject({ route: '/items', principal: null });
+    await rawRequest(app.url, { method: 'GET', path: '/fixture/widgets' });
+    expect(accessLine(401)).toMatchObject({ route: '/fixture/widgets', principal: null });
   });
 
   it('when a request is refused, its one log line is the access line, with the reason code', async () => {
@@ -130,7 +131,7 @@ describe('LogOptions', () => {
     logCapture.clear();
     const res = await rawRequest(app.url, {
       method: 'GET',
-      path: '/items',
+      path: '/fixture/widgets',
       headers: { authorization: `Bearer ${tokens.rs256({ exp: now - 120, iat: now - 600 })}` },
     });
     expect(res.status).toBe(401);
@@ -139,7 +140,7 @@ describe('LogOptions', () => {
         msg: 'request rejected',
         level: 40,
         reason: 'expired',
-        route: '/items',
+        route: '/fixture/widgets',
         res: { statusCode: 401 },
       }),
     ]);
@@ -157,7 +158,7 @@ describe('LogOptions', () => {
     logCapture.clear();
     const res = await rawRequest(app.url, {
       method: 'POST',
-      path: '/items',
+      path: '/fixture/widgets',
       headers: { 'content-type': 'application/json' },
       body: '{"name": broken',
     });
@@ -171,11 +172,11 @@ describe('LogOptions', () => {
 });
 
 describe('LogOptions when the client goes away', () => {
-  const tokens = new TokenFactory();
+  const tokens = new FixtureTokens();
   let app: TestApp;
 
   beforeAll(async () => {
-    app = await startPlantedApp([SlowController], tokens.env());
+    app = await startPlantedFixtureApp([SlowController], tokens.env());
   });
   afterAll(() => closeStarted(app));
 
@@ -238,7 +239,7 @@ describe('LogOptions when the client goes away', () => {
     });
     const socket = await openSocket(
       app.url,
-      'POST /items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n' +
+      'POST /fixture/widgets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n' +
         `Authorization: Bearer ${tokens.rs256()}\r\nContent-Length: 4096\r\n\r\n{"name":"`,
     );
     await received;

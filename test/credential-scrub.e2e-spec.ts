@@ -3,10 +3,10 @@ import type { Request, Response } from 'express';
 import { randomBytes } from 'node:crypto';
 import { JwtAuth } from '../src/kit/auth/route-security.decorator';
 import { closeStarted } from './support/cleanup';
-import { startPlantedApp } from './support/planted-app';
+import { startPlantedFixtureApp } from './support/fixture/planted-fixture-app';
 import { rawRequest } from './support/raw-http';
 import type { TestApp } from './support/test-app';
-import { TokenFactory } from './support/tokens';
+import { FixtureTokens } from './support/fixture/fixture-tokens';
 
 const downstreamKey = `dk${randomBytes(16).toString('hex')}`;
 
@@ -42,11 +42,11 @@ class CarelessController {
 }
 
 describe('CredentialScrubInterceptor', () => {
-  const tokens = new TokenFactory();
+  const tokens = new FixtureTokens();
   let app: TestApp;
 
   beforeAll(async () => {
-    app = await startPlantedApp([CarelessController], {
+    app = await startPlantedFixtureApp([CarelessController], {
       ...tokens.env(),
       DOWNSTREAM_BASE_URL: 'http://127.0.0.1:9',
       DOWNSTREAM_API_KEY: downstreamKey,

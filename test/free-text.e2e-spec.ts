@@ -5,6 +5,8 @@ import { closeStarted } from './support/cleanup';
 import { logCapture } from './support/log-capture';
 import { startTestApp, TestApp } from './support/test-app';
 import { TokenFactory } from './support/tokens';
+import { FixtureTokens } from './support/fixture/fixture-tokens';
+import { FixtureModule } from './support/fixture/fixture.module';
 
 interface Problem {
   status: number;
@@ -16,12 +18,12 @@ interface Problem {
  * pasted into a name would otherwise be stored and shown to every reader.
  */
 describe('freeText', () => {
-  const tokens = new TokenFactory();
-  const user = tokens.rs256({ scope: 'items:read items:write api-keys:admin' });
+  const tokens = new FixtureTokens();
+  const user = tokens.rs256({ scope: 'widgets:read widgets:write api-keys:admin' });
   let app: TestApp;
 
   beforeAll(async () => {
-    app = await startTestApp(tokens.env());
+    app = await startTestApp(tokens.env(), [FixtureModule]);
   });
   afterAll(() => closeStarted(app));
 
@@ -44,30 +46,30 @@ describe('freeText', () => {
   ];
 
   it.each(secrets())(
-    'when an item is named with %s, 400 names the field and the rule, echoes nothing, stores nothing',
+    'when a widget is named with %s, 400 names the field and the rule, echoes nothing, stores nothing',
     async (_what, secret) => {
       logCapture.clear();
-      const res = await post('/items', { name: `pallet ${secret}`, stock: 1 });
+      const res = await post('/fixture/widgets', { name: `pallet ${secret}`, stock: 1 });
       expect(res.status).toBe(400);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect((res.body as Problem).errors).toEqual([{ field: 'name', rule: 'secret_shaped' }]);
       expect(JSON.stringify(res.headers) + res.text).not.toContain(secret);
       expect(logCapture.text()).not.toContain(secret);
-      const names = await listedNames('/items');
+      const names = await listedNames('/fixture/widgets');
       expect(names.some((name) => name.includes(secret))).toBe(false);
     },
   );
 
-  it('when an item has an ordinary name, it is stored and listed', async () => {
-    const res = await post('/items', { name: 'Blue widget (large) - 2 m', stock: 3 });
+  it('when a widget has an ordinary name, it is stored and listed', async () => {
+    const res = await post('/fixture/widgets', { name: 'Blue widget (large) - 2 m', stock: 3 });
     expect(res.status).toBe(201);
-    expect(await listedNames('/items')).toContain('Blue widget (large) - 2 m');
+    expect(await listedNames('/fixture/widgets')).toContain('Blue widget (large) - 2 m');
   });
 
   it.each(secrets())(
     'when an API key is named with %s, 400 names the field and the rule, and no key is created',
     async (_what, secret) => {
-      const res = await post('/api-keys', { name: secret, scopes: ['stock:write'] });
+      const res = await post('/api-keys', { name: secret, scopes: ['widgets:stock'] });
       expect(res.status).toBe(400);
       expect((res.body as Problem).errors).toEqual([{ field: 'name', rule: 'secret_shaped' }]);
       expect(JSON.stringify(res.headers) + res.text).not.toContain(secret);

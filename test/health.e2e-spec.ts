@@ -6,14 +6,15 @@ import { closeStarted } from './support/cleanup';
 import { logCapture } from './support/log-capture';
 import { rawRequest } from './support/raw-http';
 import { startTestApp, TestApp } from './support/test-app';
-import { TokenFactory } from './support/tokens';
+import { FixtureTokens } from './support/fixture/fixture-tokens';
+import { FixtureModule } from './support/fixture/fixture.module';
 
 describe('HealthController', () => {
-  const tokens = new TokenFactory();
+  const tokens = new FixtureTokens();
   let app: TestApp;
 
   beforeAll(async () => {
-    app = await startTestApp({ ...tokens.env(), DATABASE_URL: ':memory:' });
+    app = await startTestApp({ ...tokens.env(), DATABASE_URL: ':memory:' }, [FixtureModule]);
   });
   afterAll(() => closeStarted(app));
 
@@ -36,7 +37,7 @@ describe('HealthController', () => {
 const withPostgres = process.env.TEST_DATABASE_URL ? describe : describe.skip;
 
 withPostgres('HealthController when PostgreSQL fails', () => {
-  const tokens = new TokenFactory();
+  const tokens = new FixtureTokens();
   const password = `dbpw${randomBytes(12).toString('hex')}`;
   const database = `lp_health_${randomBytes(4).toString('hex')}`;
   const adminUrl = new URL(
@@ -64,10 +65,13 @@ withPostgres('HealthController when PostgreSQL fails', () => {
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     const { port } = proxy.address() as AddressInfo;
     const user = adminUrl.username || 'postgres';
-    app = await startTestApp({
-      ...tokens.env(),
-      DATABASE_URL: `postgres://${user}:${password}@127.0.0.1:${port}/${database}`,
-    });
+    app = await startTestApp(
+      {
+        ...tokens.env(),
+        DATABASE_URL: `postgres://${user}:${password}@127.0.0.1:${port}/${database}`,
+      },
+      [FixtureModule],
+    );
   });
 
   afterAll(async () => {

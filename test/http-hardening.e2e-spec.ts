@@ -5,17 +5,20 @@ import { logCapture } from './support/log-capture';
 import { rawRequest } from './support/raw-http';
 import { idleSocket, rawSocket, SocketOutcome } from './support/raw-socket';
 import { startTestApp, TestApp } from './support/test-app';
-import { TokenFactory } from './support/tokens';
+import { FixtureTokens } from './support/fixture/fixture-tokens';
+import { FixtureModule } from './support/fixture/fixture.module';
 
 /** Security headers and the CORS allowlist (docs/threat-model.md §7; ASVS 3.4.x, 14.3.2). */
 describe('HTTP hardening', () => {
-  const tokens = new TokenFactory();
+  const tokens = new FixtureTokens();
   let app: TestApp;
   let noCors: TestApp;
 
   beforeAll(async () => {
-    app = await startTestApp({ ...tokens.env(), CORS_ORIGINS: 'https://app.example.com' });
-    noCors = await startTestApp(tokens.env());
+    app = await startTestApp({ ...tokens.env(), CORS_ORIGINS: 'https://app.example.com' }, [
+      FixtureModule,
+    ]);
+    noCors = await startTestApp(tokens.env(), [FixtureModule]);
   });
   afterAll(async () => {
     await closeStarted(app, noCors);
@@ -56,7 +59,7 @@ describe('HTTP hardening', () => {
   it('when an authenticated response is sent, it is marked no-store', async () => {
     const res = await rawRequest(app.url, {
       method: 'GET',
-      path: '/items',
+      path: '/fixture/widgets',
       headers: { authorization: `Bearer ${tokens.rs256()}` },
     });
     expect(res.status).toBe(200);
@@ -79,11 +82,15 @@ describe('HTTP hardening', () => {
   it.each(['https://evil.example', 'null', 'https://app.example.com.evil.example'])(
     'when the Origin is %s, no Access-Control-Allow-Origin is sent, on requests and preflights',
     async (origin) => {
-      const get = await rawRequest(app.url, { method: 'GET', path: '/items', headers: { origin } });
+      const get = await rawRequest(app.url, {
+        method: 'GET',
+        path: '/fixture/widgets',
+        headers: { origin },
+      });
       expect(header(get.headerText, 'access-control-allow-origin')).toBeUndefined();
       const preflight = await rawRequest(app.url, {
         method: 'OPTIONS',
-        path: '/items',
+        path: '/fixture/widgets',
         headers: {
           origin,
           'access-control-request-method': 'POST',
@@ -106,17 +113,20 @@ describe('HTTP hardening', () => {
 
 /** The server's own limits and its answer to what Node's parser refuses (threat model §11). */
 describe('HttpServerHardening', () => {
-  const tokens = new TokenFactory();
+  const tokens = new FixtureTokens();
   /** Generous: the timeouts below are 1-2 s; Node's own default would be 60-300 s. */
   const BOUND_MS = 15_000;
   let app: TestApp;
 
   beforeAll(async () => {
-    app = await startTestApp({
-      ...tokens.env(),
-      HTTP_HEADERS_TIMEOUT_MS: '1000',
-      HTTP_REQUEST_TIMEOUT_MS: '2000',
-    });
+    app = await startTestApp(
+      {
+        ...tokens.env(),
+        HTTP_HEADERS_TIMEOUT_MS: '1000',
+        HTTP_REQUEST_TIMEOUT_MS: '2000',
+      },
+      [FixtureModule],
+    );
   });
   afterAll(async () => {
     // Undefined when beforeAll failed before the app started.
@@ -151,7 +161,7 @@ describe('HttpServerHardening', () => {
     logCapture.clear();
     const outcome = await rawSocket(app.url, {
       head:
-        'POST /items HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n' +
+        'POST /fixture/widgets HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n' +
         'Content-Length: 100000\r\n\r\n{"name":"',
       trickle: { byte: 'a', everyMs: 100 },
       boundMs: BOUND_MS,
@@ -193,7 +203,7 @@ describe('HttpServerHardening', () => {
     ],
     [
       'a malformed chunk in the body',
-      `POST /items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+      `POST /fixture/widgets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
         `Transfer-Encoding: chunked\r\n\r\nzz\r\n${credential}\r\n0\r\n\r\n`,
     ],
     [
@@ -239,7 +249,7 @@ describe('HttpServerHardening', () => {
     const open: Socket[] = [];
 
     beforeAll(async () => {
-      capped = await startTestApp({ ...tokens.env(), HTTP_MAX_CONNECTIONS: '2' });
+      capped = await startTestApp({ ...tokens.env(), HTTP_MAX_CONNECTIONS: '2' }, [FixtureModule]);
     });
     afterAll(async () => {
       for (const socket of open) socket.destroy();

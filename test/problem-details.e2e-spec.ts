@@ -6,7 +6,7 @@ import { Public } from '../src/kit/auth/route-security.decorator';
 import { ProblemException } from '../src/kit/security/problem.exception';
 import { closeStarted } from './support/cleanup';
 import { logCapture } from './support/log-capture';
-import { startPlantedApp } from './support/planted-app';
+import { startPlantedFixtureApp } from './support/fixture/planted-fixture-app';
 import { rawRequest } from './support/raw-http';
 import type { TestApp } from './support/test-app';
 import { TokenFactory } from './support/tokens';
@@ -56,7 +56,7 @@ describe('ProblemDetailsFilter', () => {
   const jwtSecret = randomBytes(32).toString('base64url');
 
   beforeAll(async () => {
-    app = await startPlantedApp([FailingController], {
+    app = await startPlantedFixtureApp([FailingController], {
       JWT_SECRET: jwtSecret,
       JWT_ISSUER: 'i',
       JWT_AUDIENCE: 'a',
@@ -116,7 +116,7 @@ describe('ProblemDetailsFilter', () => {
     });
   });
 
-  it('when the route does not exist, 404 with the fixed body and no path or query in it (N1)', async () => {
+  it('when the route does not exist, 404 with the fixed body and no path or query in it', async () => {
     logCapture.clear();
     const res = await rawRequest(app.url, {
       method: 'GET',
@@ -133,10 +133,15 @@ describe('ProblemDetailsFilter', () => {
     ['truncated', `{"token":"${secret}",`],
     ['bare', secret],
     ['unquoted', `{"api_key": ${secret}}`],
-  ])('when the JSON body is malformed (%s), 400 with no excerpt of it (N2)', async (_n, body) => {
+  ])('when the JSON body is malformed (%s), 400 with no excerpt of it', async (_n, body) => {
     logCapture.clear();
     await expectFixed(
-      { method: 'POST', path: '/items', headers: { 'content-type': 'application/json' }, body },
+      {
+        method: 'POST',
+        path: '/fixture/widgets',
+        headers: { 'content-type': 'application/json' },
+        body,
+      },
       400,
       'Bad Request',
     );
@@ -145,12 +150,12 @@ describe('ProblemDetailsFilter', () => {
     expect(logCapture.text()).not.toContain(secret.slice(0, 10));
   });
 
-  it('when the body is too large, 413, logged at warn without a stack (N3)', async () => {
+  it('when the body is too large, 413, logged at warn without a stack', async () => {
     logCapture.clear();
     await expectFixed(
       {
         method: 'POST',
-        path: '/items',
+        path: '/fixture/widgets',
         headers: { 'content-type': 'application/json' },
         body: `{"a":"${'x'.repeat(200_000)}"}`,
       },
@@ -162,11 +167,11 @@ describe('ProblemDetailsFilter', () => {
     expect(JSON.stringify(event)).not.toContain('stack');
   });
 
-  it('when the charset or content encoding is unsupported, 415 without echoing it (N4)', async () => {
+  it('when the charset or content encoding is unsupported, 415 without echoing it', async () => {
     await expectFixed(
       {
         method: 'POST',
-        path: '/items',
+        path: '/fixture/widgets',
         headers: { 'content-type': `application/json; charset=${secret}` },
         body: '{}',
       },
@@ -176,7 +181,7 @@ describe('ProblemDetailsFilter', () => {
     await expectFixed(
       {
         method: 'POST',
-        path: '/items',
+        path: '/fixture/widgets',
         headers: { 'content-type': 'application/json', 'content-encoding': secret },
         body: '{}',
       },
@@ -185,20 +190,27 @@ describe('ProblemDetailsFilter', () => {
     );
   });
 
-  it('when a path parameter has a bad percent-encoding, 400 without echoing it (N5)', async () => {
-    await expectFixed({ method: 'GET', path: `/items/%FF${secret}` }, 400, 'Bad Request');
+  it('when a path parameter has a bad percent-encoding, 400 without echoing it', async () => {
+    await expectFixed({ method: 'GET', path: `/fixture/widgets/%FF${secret}` }, 400, 'Bad Request');
   });
 
-  it('when validation fails, the body names fields and rules, never values or unknown keys (N7)', async () => {
+  it('when validation fails, the body names fields and rules, never values or unknown keys', async () => {
     const now = Math.floor(Date.now() / 1000);
     const jwt = TokenFactory.signHs(
       jwtSecret,
       { alg: 'HS256', typ: 'at+jwt' },
-      { iss: 'i', aud: 'a', sub: 's', iat: now, exp: now + 60, scope: 'items:write' },
+      {
+        iss: 'i',
+        aud: 'a',
+        sub: 's',
+        iat: now,
+        exp: now + 60,
+        scope: 'widgets:read widgets:write',
+      },
     );
     const res = await rawRequest(app.url, {
       method: 'POST',
-      path: '/items',
+      path: '/fixture/widgets',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${jwt}` },
       body: JSON.stringify({ name: 42, stock: secret, [secret]: 1 }),
     });

@@ -15,10 +15,10 @@ import { ApiKeyFormat } from '../src/kit/api-keys/api-key-format';
 import { Public } from '../src/kit/auth/route-security.decorator';
 import { closeStarted } from './support/cleanup';
 import { logCapture } from './support/log-capture';
-import { startPlantedApp } from './support/planted-app';
+import { startPlantedFixtureApp } from './support/fixture/planted-fixture-app';
 import { rawRequest } from './support/raw-http';
 import type { TestApp } from './support/test-app';
-import { TokenFactory } from './support/tokens';
+import { FixtureTokens } from './support/fixture/fixture-tokens';
 
 /** Logs the credential headers it sees, as a careless guard would; exists only in this test. */
 @Injectable()
@@ -84,12 +84,12 @@ const asCookie = (values: string[]): string => values.map((v, i) => `c${i}=${v}`
  * server sets (docs/threat-model.md §2, §4).
  */
 describe('Redaction of request credentials', () => {
-  const tokens = new TokenFactory();
-  const admin = tokens.rs256({ sub: 'admin-alice', scope: 'api-keys:admin items:read' });
+  const tokens = new FixtureTokens();
+  const admin = tokens.rs256({ sub: 'admin-alice', scope: 'api-keys:admin widgets:read' });
   let app: TestApp;
 
   beforeAll(async () => {
-    app = await startPlantedApp([CarelessController], {
+    app = await startPlantedFixtureApp([CarelessController], {
       ...tokens.env(),
       API_KEY_FAILURES_PER_MINUTE: '10000',
     });
@@ -99,7 +99,7 @@ describe('Redaction of request credentials', () => {
   async function createKey(query = '', cookie?: string): Promise<request.Response> {
     const req = request(app.url).post(`/api-keys${query}`).set('Authorization', `Bearer ${admin}`);
     if (cookie !== undefined) void req.set('Cookie', cookie);
-    const res = await req.send({ name: 'warehouse sync', scopes: ['stock:write'] });
+    const res = await req.send({ name: 'warehouse sync', scopes: ['widgets:stock'] });
     expect(res.status).toBe(201);
     return res;
   }
@@ -111,7 +111,7 @@ describe('Redaction of request credentials', () => {
     ): Promise<void> {
       const { id } = (await createKey()).body as { id: string };
       logCapture.clear();
-      const values = ['admin-alice', 'api_key_revoked', id, 'stock:write'];
+      const values = ['admin-alice', 'api_key_revoked', id, 'widgets:stock'];
       const req = request(app.url)
         .post(`/api-keys/${id}/revoke?${query(values)}`)
         .set('Authorization', `Bearer ${admin}`);
@@ -124,7 +124,7 @@ describe('Redaction of request credentials', () => {
           event: 'api_key_revoked',
           keyId: id,
           actor: 'admin-alice',
-          scopes: 'stock:write',
+          scopes: 'widgets:stock',
         }),
       ]);
       expect(logCapture.lines().find((l) => l.msg === 'request completed')).toMatchObject({
@@ -163,7 +163,7 @@ describe('Redaction of request credentials', () => {
 
     it('when an unauthenticated request carries the rejection event and reason as query values, the rejection is logged intact', async () => {
       const publicId = await rejectUnknownKey(
-        `/items/${randomBytes(4).toString('hex')}/stock?e=api_key_rejected&r=api_key_unknown`,
+        `/fixture/widgets/${randomBytes(4).toString('hex')}/stock?e=api_key_rejected&r=api_key_unknown`,
       );
       expect(logCapture.lines().find((l) => l.context === 'ApiKeyAuthenticator')).toMatchObject({
         event: 'api_key_rejected',
@@ -174,7 +174,7 @@ describe('Redaction of request credentials', () => {
         expect.objectContaining({
           msg: 'request rejected',
           reason: 'api_key_unknown',
-          route: '/items/:id/stock',
+          route: '/fixture/widgets/:id/stock',
           status: 401,
         }),
       ]);
@@ -182,8 +182,13 @@ describe('Redaction of request credentials', () => {
 
     it('when the rejection event and reason arrive as cookie values, a credential, the rejection is logged intact', async () => {
       await rejectUnknownKey(
-        `/items/${randomBytes(4).toString('hex')}/stock`,
-        asCookie(['api_key_rejected', 'api_key_unknown', 'request rejected', '/items/:id/stock']),
+        `/fixture/widgets/${randomBytes(4).toString('hex')}/stock`,
+        asCookie([
+          'api_key_rejected',
+          'api_key_unknown',
+          'request rejected',
+          '/fixture/widgets/:id/stock',
+        ]),
       );
       expect(logCapture.lines().find((l) => l.context === 'ApiKeyAuthenticator')).toMatchObject({
         event: 'api_key_rejected',
@@ -192,7 +197,7 @@ describe('Redaction of request credentials', () => {
         expect.objectContaining({
           msg: 'request rejected',
           reason: 'api_key_unknown',
-          route: '/items/:id/stock',
+          route: '/fixture/widgets/:id/stock',
           status: 401,
         }),
       ]);
@@ -200,7 +205,7 @@ describe('Redaction of request credentials', () => {
 
     it.each([
       ['access_token', 'credential_in_query'],
-      ['token', '/items/:id/stock'],
+      ['token', '/fixture/widgets/:id/stock'],
       ['Api_Key', 'request rejected'],
     ])(
       'when the credential-named query parameter %s carries %s, the access line keeps its fields',
@@ -208,7 +213,7 @@ describe('Redaction of request credentials', () => {
         logCapture.clear();
         const res = await rawRequest(app.url, {
           method: 'PUT',
-          path: `/items/${randomBytes(4).toString('hex')}/stock?${name}=${encodeURIComponent(value)}`,
+          path: `/fixture/widgets/${randomBytes(4).toString('hex')}/stock?${name}=${encodeURIComponent(value)}`,
           headers: { 'content-type': 'application/json' },
           body: '{"stock":1}',
         });
@@ -217,7 +222,7 @@ describe('Redaction of request credentials', () => {
           expect.objectContaining({
             msg: 'request rejected',
             reason: 'credential_in_query',
-            route: '/items/:id/stock',
+            route: '/fixture/widgets/:id/stock',
             status: 400,
           }),
         ]);

@@ -6,7 +6,8 @@ import { closeStarted } from './support/cleanup';
 import { logCapture } from './support/log-capture';
 import { rawRequest } from './support/raw-http';
 import { startTestApp, TestApp } from './support/test-app';
-import { TokenFactory } from './support/tokens';
+import { FixtureTokens } from './support/fixture/fixture-tokens';
+import { FixtureModule } from './support/fixture/fixture.module';
 
 const ERROR_LEVEL = 50;
 const INVALID_REQUEST = /^Bearer realm="leakproof", error="invalid_request"/;
@@ -15,23 +16,23 @@ const INVALID_REQUEST = /^Bearer realm="leakproof", error="invalid_request"/;
 const nested = (depth: number): string => `${'['.repeat(depth)}1${']'.repeat(depth)}`;
 
 describe('JSON body depth', () => {
-  const tokens = new TokenFactory();
+  const tokens = new FixtureTokens();
   let app: TestApp;
-  let itemId: string;
+  let widgetId: string;
   let key: string;
 
   beforeAll(async () => {
-    app = await startTestApp(tokens.env());
-    const admin = `Bearer ${tokens.rs256({ scope: 'api-keys:admin items:write' })}`;
-    const item = await request(app.url)
-      .post('/items')
+    app = await startTestApp(tokens.env(), [FixtureModule]);
+    const admin = `Bearer ${tokens.rs256({ scope: 'api-keys:admin widgets:read widgets:write' })}`;
+    const widget = await request(app.url)
+      .post('/fixture/widgets')
       .set('Authorization', admin)
       .send({ name: 'deep', stock: 1 });
-    itemId = (item.body as { id: string }).id;
+    widgetId = (widget.body as { id: string }).id;
     const created = await request(app.url)
       .post('/api-keys')
       .set('Authorization', admin)
-      .send({ name: 'deep', scopes: ['stock:write'] });
+      .send({ name: 'deep', scopes: ['widgets:stock'] });
     key = (created.body as { key: string }).key;
   });
   afterAll(() => closeStarted(app));
@@ -51,9 +52,15 @@ describe('JSON body depth', () => {
 
   const routes: [string, () => ['GET' | 'POST' | 'PUT', string, Record<string, string>]][] = [
     ['a public route', () => ['GET', '/health/live', {}]],
-    ['a JWT route (GET)', () => ['GET', '/items', { authorization: `Bearer ${tokens.rs256()}` }]],
-    ['a JWT route (POST)', () => ['POST', '/items', { authorization: `Bearer ${tokens.rs256()}` }]],
-    ['an API-key route', () => ['PUT', `/items/${itemId}/stock`, { 'x-api-key': key }]],
+    [
+      'a JWT route (GET)',
+      () => ['GET', '/fixture/widgets', { authorization: `Bearer ${tokens.rs256()}` }],
+    ],
+    [
+      'a JWT route (POST)',
+      () => ['POST', '/fixture/widgets', { authorization: `Bearer ${tokens.rs256()}` }],
+    ],
+    ['an API-key route', () => ['PUT', `/fixture/widgets/${widgetId}/stock`, { 'x-api-key': key }]],
     ['an unmapped route', () => ['POST', '/no/such/route', {}]],
   ];
 
@@ -80,9 +87,19 @@ describe('JSON body depth', () => {
     const body = (depth: number): string => `{"stock":1,"extra":${nested(depth - 1)}}`;
     const headers = { 'x-api-key': key };
     logCapture.clear();
-    const over = await send('PUT', `/items/${itemId}/stock`, body(MAX_JSON_DEPTH + 1), headers);
+    const over = await send(
+      'PUT',
+      `/fixture/widgets/${widgetId}/stock`,
+      body(MAX_JSON_DEPTH + 1),
+      headers,
+    );
     expect(over.status).toBe(400);
-    const at = await send('PUT', `/items/${itemId}/stock`, body(MAX_JSON_DEPTH), headers);
+    const at = await send(
+      'PUT',
+      `/fixture/widgets/${widgetId}/stock`,
+      body(MAX_JSON_DEPTH),
+      headers,
+    );
     // Parsed, so the schema saw it: an unknown field, not a refusal of the bytes.
     expect(at.status).toBe(400);
     expect(JSON.parse(at.body)).toMatchObject({
@@ -92,15 +109,20 @@ describe('JSON body depth', () => {
       'entity.too.deep',
       expect.not.stringMatching(/^entity\./) as unknown,
     ]);
-    const flat = await send('PUT', `/items/${itemId}/stock`, '{"stock":3}', headers);
+    const flat = await send('PUT', `/fixture/widgets/${widgetId}/stock`, '{"stock":3}', headers);
     expect(flat.status).toBe(200);
   });
 
   it('when brackets are inside strings or escaped quotes, they do not count as depth', async () => {
     const name = `${'['.repeat(MAX_JSON_DEPTH * 2)}\\"${'{'.repeat(MAX_JSON_DEPTH * 2)}`;
-    const res = await send('POST', '/items', JSON.stringify({ name: JSON.parse(`"${name}"`) }), {
-      authorization: `Bearer ${tokens.rs256({ scope: 'items:write' })}`,
-    });
+    const res = await send(
+      'POST',
+      '/fixture/widgets',
+      JSON.stringify({ name: JSON.parse(`"${name}"`) }),
+      {
+        authorization: `Bearer ${tokens.rs256()}`,
+      },
+    );
     expect(res.status).toBe(201);
   });
 
@@ -113,32 +135,32 @@ describe('JSON body depth', () => {
 });
 
 describe('AuthenticationGuard with more than one credential', () => {
-  const tokens = new TokenFactory();
+  const tokens = new FixtureTokens();
   let app: TestApp;
-  let itemId: string;
+  let widgetId: string;
   let key: string;
   let bearer: string;
 
   beforeAll(async () => {
-    app = await startTestApp(tokens.env());
-    bearer = tokens.rs256({ scope: 'api-keys:admin items:read items:write stock:write' });
-    const item = await request(app.url)
-      .post('/items')
+    app = await startTestApp(tokens.env(), [FixtureModule]);
+    bearer = tokens.rs256({ scope: 'api-keys:admin widgets:read widgets:write widgets:stock' });
+    const widget = await request(app.url)
+      .post('/fixture/widgets')
       .set('Authorization', `Bearer ${bearer}`)
       .send({ name: 'two', stock: 1 });
-    itemId = (item.body as { id: string }).id;
+    widgetId = (widget.body as { id: string }).id;
     const created = await request(app.url)
       .post('/api-keys')
       .set('Authorization', `Bearer ${bearer}`)
-      .send({ name: 'two', scopes: ['stock:write'] });
+      .send({ name: 'two', scopes: ['widgets:stock'] });
     key = (created.body as { key: string }).key;
   });
   afterAll(() => closeStarted(app));
 
   const kinds: [string, 'get' | 'put', () => string][] = [
     ['a public route', 'get', () => '/health/live'],
-    ['a JWT route', 'get', () => '/items'],
-    ['an API-key route', 'put', () => `/items/${itemId}/stock`],
+    ['a JWT route', 'get', () => '/fixture/widgets'],
+    ['an API-key route', 'put', () => `/fixture/widgets/${widgetId}/stock`],
   ];
   const combinations: [string, (path: string) => [string, Record<string, string>]][] = [
     [
@@ -178,7 +200,7 @@ describe('AuthenticationGuard with more than one credential', () => {
   it('when two X-API-Key headers arrive, 400 invalid_request', async () => {
     const res = await rawRequest(app.url, {
       method: 'PUT',
-      path: `/items/${itemId}/stock`,
+      path: `/fixture/widgets/${widgetId}/stock`,
       headers: { 'content-type': 'application/json', 'x-api-key': [key, key] as unknown as string },
       body: '{"stock":1}',
     });
@@ -191,11 +213,11 @@ describe('AuthenticationGuard with more than one credential', () => {
 
   it('when one credential is sent where it belongs, with harmless query parameters, it is accepted', async () => {
     const jwt = await request(app.url)
-      .get('/items?limit=1')
+      .get('/fixture/widgets?limit=1')
       .set('Authorization', `Bearer ${bearer}`);
     expect(jwt.status).toBe(200);
     const api = await request(app.url)
-      .put(`/items/${itemId}/stock?dry=0`)
+      .put(`/fixture/widgets/${widgetId}/stock?dry=0`)
       .set('X-API-Key', key)
       .send({ stock: 2 });
     expect(api.status).toBe(200);

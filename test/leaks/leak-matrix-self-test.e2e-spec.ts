@@ -4,7 +4,7 @@ import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Public } from '../../src/kit/auth/route-security.decorator';
 import { LeakScanner } from '../support/leak-scanner';
 import { logCapture } from '../support/log-capture';
-import { startPlantedApp } from '../support/planted-app';
+import { startPlantedFixtureApp } from '../support/fixture/planted-fixture-app';
 import { rawRequest } from '../support/raw-http';
 import type { TestApp } from '../support/test-app';
 import { TokenFactory } from '../support/tokens';
@@ -30,7 +30,7 @@ describe('LeakScanner', () => {
   let url: string;
 
   beforeAll(async () => {
-    app = await startPlantedApp([PlantedController], tokens.env());
+    app = await startPlantedFixtureApp([PlantedController], tokens.env());
     ({ url } = app);
   });
   afterAll(() => app.close());

@@ -86,7 +86,7 @@ export class SchemaExample {
     let current = schema;
     for (let i = 0; current.$ref && i < 8; i++) {
       const name = current.$ref.split('/').pop() ?? '';
-      current = (this.document.components?.schemas?.[name] ?? {});
+      current = this.document.components?.schemas?.[name] ?? {};
     }
     return current;
   }

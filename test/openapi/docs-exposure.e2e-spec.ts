@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { ProblemSchema } from '../../src/kit/openapi/problem.schema';
 import { startTestApp, TestApp } from '../support/test-app';
-import { TokenFactory } from '../support/tokens';
+import { FixtureTokens } from '../support/fixture/fixture-tokens';
+import { FixtureModule } from '../support/fixture/fixture.module';
 
 const DOC_PATHS = ['/docs', '/docs/', '/docs-json', '/docs-yaml', '/docs/swagger-ui-init.js'];
 
@@ -12,7 +13,7 @@ const DOC_PATHS = ['/docs', '/docs/', '/docs-json', '/docs-yaml', '/docs/swagger
  * configuration table).
  */
 describe('OpenApiDocument.mount', () => {
-  const tokens = new TokenFactory();
+  const tokens = new FixtureTokens();
   // A production-valid environment, generated now: a real key pair and a random pepper.
   const production = (): Record<string, string> => ({
     ...tokens.env(),
@@ -27,7 +28,7 @@ describe('OpenApiDocument.mount', () => {
   });
 
   it('when production does not enable docs, every docs path is a 404 problem+json', async () => {
-    app = await startTestApp(production());
+    app = await startTestApp(production(), [FixtureModule]);
     expect(app.config.isProduction).toBe(true);
     expect(app.config.docsEnabled).toBe(false);
     for (const path of DOC_PATHS) {
@@ -40,7 +41,7 @@ describe('OpenApiDocument.mount', () => {
   });
 
   it('when production sets DOCS_ENABLED=true, the UI and the document are served', async () => {
-    app = await startTestApp({ ...production(), DOCS_ENABLED: 'true' });
+    app = await startTestApp({ ...production(), DOCS_ENABLED: 'true' }, [FixtureModule]);
     const ui = await request(app.url).get('/docs/');
     expect(ui.status).toBe(200);
     expect(ui.text).toContain('swagger-ui');
@@ -50,7 +51,7 @@ describe('OpenApiDocument.mount', () => {
   });
 
   it('when DOCS_ENABLED=false outside production, the document is not served', async () => {
-    app = await startTestApp({ ...tokens.env(), DOCS_ENABLED: 'false' });
+    app = await startTestApp({ ...tokens.env(), DOCS_ENABLED: 'false' }, [FixtureModule]);
     expect(app.config.isProduction).toBe(false);
     const res = await request(app.url).get('/docs-json');
     expect(res.status).toBe(404);
@@ -58,7 +59,7 @@ describe('OpenApiDocument.mount', () => {
   });
 
   it('when nothing is set outside production, the document is served', async () => {
-    app = await startTestApp(tokens.env());
+    app = await startTestApp(tokens.env(), [FixtureModule]);
     expect((await request(app.url).get('/docs-json')).status).toBe(200);
   });
 });

@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { RouteAuditService } from '../../src/kit/auth/route-audit.service';
 import type { AuditedRoute } from '../../src/kit/auth/route-audit.service';
-import { FEATURES } from '../../src/features';
 import { OpenApiExport } from '../../src/kit/openapi/openapi-export';
 import {
   PROBLEM_MEDIA_TYPE,
@@ -16,7 +15,8 @@ import {
 } from '../../src/kit/openapi/problem.schema';
 import { closeStarted } from '../support/cleanup';
 import { startTestApp, TestApp } from '../support/test-app';
-import { TokenFactory } from '../support/tokens';
+import { FixtureTokens } from '../support/fixture/fixture-tokens';
+import { FixtureModule } from '../support/fixture/fixture.module';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 const PROBLEM_REF = `#/components/schemas/${PROBLEM_SCHEMA_NAME}`;
@@ -65,7 +65,7 @@ function excluded(route: AuditedRoute): boolean {
  * schema.
  */
 describe('OpenApiDocument', () => {
-  const tokens = new TokenFactory();
+  const tokens = new FixtureTokens();
   // Configured secrets with recognisable values, generated now: none may reach the document.
   const pepperCanary = `pepper-canary-${randomBytes(24).toString('hex')}`;
   const downstreamCanary = `downstream-canary-${randomBytes(24).toString('hex')}`;
@@ -74,12 +74,15 @@ describe('OpenApiDocument', () => {
   let routes: AuditedRoute[];
 
   beforeAll(async () => {
-    app = await startTestApp({
-      ...tokens.env(),
-      API_KEY_PEPPER: pepperCanary,
-      DOWNSTREAM_BASE_URL: 'http://127.0.0.1:9',
-      DOWNSTREAM_API_KEY: downstreamCanary,
-    });
+    app = await startTestApp(
+      {
+        ...tokens.env(),
+        API_KEY_PEPPER: pepperCanary,
+        DOWNSTREAM_BASE_URL: 'http://127.0.0.1:9',
+        DOWNSTREAM_API_KEY: downstreamCanary,
+      },
+      [FixtureModule],
+    );
     const res = await request(app.url).get('/docs-json');
     expect(res.status).toBe(200);
     doc = res.body as OpenAPIObject;
@@ -184,36 +187,38 @@ describe('OpenApiDocument', () => {
         expect({ key, status, typed }).toEqual({ key, status, typed: true });
       }
     }
-    const items = doc.paths['/items'];
-    expect(items.post?.requestBody).toMatchObject({
-      content: { 'application/json': { schema: { $ref: '#/components/schemas/CreateItem' } } },
+    const widgets = doc.paths['/fixture/widgets'];
+    expect(widgets.post?.requestBody).toMatchObject({
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/CreateWidget' } } },
     });
-    expect(items.get?.responses['200']).toMatchObject({
+    expect(widgets.get?.responses['200']).toMatchObject({
       content: {
         'application/json': {
-          schema: { type: 'array', maxItems: 100, items: { $ref: '#/components/schemas/Item' } },
+          schema: { type: 'array', maxItems: 100, items: { $ref: '#/components/schemas/Widget' } },
         },
       },
     });
-    expect(doc.components?.schemas?.Item).toMatchObject({
+    expect(doc.components?.schemas?.Widget).toMatchObject({
       additionalProperties: false,
-      required: ['id', 'name', 'stock', 'createdAt'],
+      required: ['id', 'name', 'stock', 'createdBy'],
     });
   });
 
   it('when the app answers an error, the body validates against the documented schema', async () => {
-    const reader = tokens.rs256({ scope: 'items:read' });
-    const writer = tokens.rs256({ scope: 'items:write' });
+    const reader = tokens.rs256({ scope: 'widgets:read' });
+    const writer = tokens.rs256({ scope: 'widgets:write' });
     const answers = [
-      await request(app.url).get('/items'),
-      await request(app.url).get('/items').set('Authorization', `Bearer ${writer}`),
-      await request(app.url).get('/items/not-a-uuid').set('Authorization', `Bearer ${reader}`),
+      await request(app.url).get('/fixture/widgets'),
+      await request(app.url).get('/fixture/widgets').set('Authorization', `Bearer ${writer}`),
       await request(app.url)
-        .post('/items')
-        .set('Authorization', `Bearer ${writer}`)
+        .get('/fixture/widgets/not-a-uuid')
+        .set('Authorization', `Bearer ${reader}`),
+      await request(app.url)
+        .post('/fixture/widgets')
+        .set('Authorization', `Bearer ${tokens.rs256()}`)
         .send({ name: 1, unexpected: 'field' }),
       await request(app.url)
-        .get('/items/00000000-0000-4000-8000-000000000000')
+        .get('/fixture/widgets/00000000-0000-4000-8000-000000000000')
         .set('Authorization', `Bearer ${reader}`),
       await request(app.url).get('/nowhere'),
     ];
@@ -267,7 +272,7 @@ describe('OpenApiDocument', () => {
 
   it('when `npm run openapi` writes the document, it equals the served one', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'lp-openapi-')), 'nested', 'openapi.json');
-    const written = await OpenApiExport.write(file, FEATURES);
+    const written = await OpenApiExport.write(file, [FixtureModule]);
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(doc);
     expect(written).toEqual(doc);
   });

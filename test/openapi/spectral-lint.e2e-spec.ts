@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { closeStarted } from '../support/cleanup';
 import { startTestApp, TestApp } from '../support/test-app';
-import { TokenFactory } from '../support/tokens';
+import { FixtureTokens } from '../support/fixture/fixture-tokens';
+import { FixtureModule } from '../support/fixture/fixture.module';
 
 const ROOT = join(__dirname, '..', '..');
 const RULESET = join(ROOT, '.spectral.yaml');
@@ -58,11 +59,11 @@ function acceptedWarnings(): Set<string> {
 jest.setTimeout(120_000);
 
 describe('Spectral OWASP lint', () => {
-  const tokens = new TokenFactory();
+  const tokens = new FixtureTokens();
   let app: TestApp;
 
   beforeAll(async () => {
-    app = await startTestApp(tokens.env());
+    app = await startTestApp(tokens.env(), [FixtureModule]);
   });
   afterAll(() => closeStarted(app));
 

@@ -5,7 +5,8 @@ import { chromium } from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
 import { closeStarted } from '../support/cleanup';
 import { startTestApp, TestApp } from '../support/test-app';
-import { TokenFactory } from '../support/tokens';
+import { FixtureTokens } from '../support/fixture/fixture-tokens';
+import { FixtureModule } from '../support/fixture/fixture.module';
 
 /**
  * Swagger UI in a real Chromium (Debian's `chromium`, driven by playwright-core).
@@ -22,7 +23,7 @@ const SCREENSHOT = process.env.UPDATE_DOCS_IMAGES
   : join(ROOT, 'test-results', 'authorize.png');
 
 describe('Swagger UI', () => {
-  const tokens = new TokenFactory();
+  const tokens = new FixtureTokens();
   let app: TestApp;
   let context: BrowserContext;
   let page: Page;
@@ -34,7 +35,7 @@ describe('Swagger UI', () => {
         `Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`,
       );
     }
-    app = await startTestApp(tokens.env());
+    app = await startTestApp(tokens.env(), [FixtureModule]);
     profile = mkdtempSync(join(tmpdir(), 'lp-chromium-'));
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -70,8 +71,8 @@ describe('Swagger UI', () => {
     await page.locator('button.authorize').first().waitFor();
   }
 
-  async function tryListItems(): Promise<string> {
-    const operation = page.locator('#operations-items-ItemsController_list');
+  async function tryListWidgets(): Promise<string> {
+    const operation = page.locator('#operations-fixture-WidgetsController_list');
     if (!(await operation.locator('.try-out__btn').isVisible())) {
       await operation.locator('.opblock-summary').first().click();
     }
@@ -112,8 +113,8 @@ describe('Swagger UI', () => {
     await dialog.screenshot({ path: SCREENSHOT });
   });
 
-  it('when authorized with a token, "Try it out" on GET /items answers 200, and 401 after a reload', async () => {
-    const token = tokens.rs256({ scope: 'items:read' });
+  it('when authorized with a token, "Try it out" on GET /fixture/widgets answers 200, and 401 after a reload', async () => {
+    const token = tokens.rs256({ scope: 'widgets:read' });
     const dialog = page.locator('.modal-ux');
     const bearer = dialog.locator('.auth-container').nth(0);
     await bearer.locator('input').fill(token);
@@ -121,13 +122,13 @@ describe('Swagger UI', () => {
     await bearer.locator('button.btn-done').click();
     await dialog.waitFor({ state: 'detached' });
 
-    expect(await tryListItems()).toBe('200');
+    expect(await tryListWidgets()).toBe('200');
     // Security: persistAuthorization is off, so the token lives in page memory only.
     expect(await stored(token)).toEqual({ storage: false, cookies: false });
 
     await page.reload();
     await page.locator('button.authorize').first().waitFor();
     expect(await stored(token)).toEqual({ storage: false, cookies: false });
-    expect(await tryListItems()).toBe('401');
-  });
+    expect(await tryListWidgets()).toBe('401');
+  }, 60_000);
 });
