@@ -5,7 +5,8 @@ import { logCapture } from './support/log-capture';
 import { startTestApp, TestApp } from './support/test-app';
 import { freePort } from './support/app-process';
 import { OwnRedis } from './support/own-redis';
-import { TokenFactory } from './support/tokens';
+import { FixtureTokens } from './support/fixture/fixture-tokens';
+import { FixtureModule } from './support/fixture/fixture.module';
 
 function expectTooManyRequests(res: request.Response): void {
   expect(res.status).toBe(429);
@@ -18,15 +19,18 @@ function expectTooManyRequests(res: request.Response): void {
 }
 
 describe('RateLimitGuard', () => {
-  const tokens = new TokenFactory();
+  const tokens = new FixtureTokens();
   let app: TestApp;
 
   beforeAll(async () => {
-    app = await startTestApp({
-      ...tokens.env(),
-      RATE_LIMIT_MAX: '3',
-      RATE_LIMIT_WINDOW_SECONDS: '60',
-    });
+    app = await startTestApp(
+      {
+        ...tokens.env(),
+        RATE_LIMIT_MAX: '3',
+        RATE_LIMIT_WINDOW_SECONDS: '60',
+      },
+      [FixtureModule],
+    );
   });
   afterAll(() => closeStarted(app));
 
@@ -40,18 +44,20 @@ describe('RateLimitGuard', () => {
   it('when anonymous requests exceed the limit, the next is 429 before authentication runs', async () => {
     // Authentication would answer 401 to every one of these; a 429 means the limiter ran first.
     for (let i = 0; i < 3; i++) {
-      const res = await request(app.url).get('/items');
+      const res = await request(app.url).get('/fixture/widgets');
       expect(res.status).toBe(401);
     }
     logCapture.clear();
-    expectTooManyRequests(await request(app.url).get('/items'));
+    expectTooManyRequests(await request(app.url).get('/fixture/widgets'));
     const events = logCapture.failures();
     expect(events.map((e) => [e.status, e.reason])).toEqual([[429, 'rate_limited']]);
   });
 
   it('when the limit is exhausted, a valid token is refused too, and another route still answers', async () => {
     const token = tokens.rs256();
-    const res = await request(app.url).get('/items').set('Authorization', `Bearer ${token}`);
+    const res = await request(app.url)
+      .get('/fixture/widgets')
+      .set('Authorization', `Bearer ${token}`);
     expectTooManyRequests(res);
     expect(JSON.stringify(res.headers) + res.text).not.toContain(token);
     expect((await request(app.url).get('/health/ready')).status).toBe(200);
@@ -59,17 +65,20 @@ describe('RateLimitGuard', () => {
 });
 
 describe('RateLimitGuard client address', () => {
-  const tokens = new TokenFactory();
+  const tokens = new FixtureTokens();
 
   it.each([
     ['0', 'a client cannot escape its limit by sending X-Forwarded-For', 429],
     ['1', 'clients behind the one trusted proxy are counted apart', 200],
   ])('when TRUST_PROXY_HOPS=%s, %s', async (hops, _case, second) => {
-    const app = await startTestApp({
-      ...tokens.env(),
-      RATE_LIMIT_MAX: '1',
-      TRUST_PROXY_HOPS: hops,
-    });
+    const app = await startTestApp(
+      {
+        ...tokens.env(),
+        RATE_LIMIT_MAX: '1',
+        TRUST_PROXY_HOPS: hops,
+      },
+      [FixtureModule],
+    );
     try {
       const from = (ip: string) => request(app.url).get('/health/live').set('X-Forwarded-For', ip);
       expect((await from('192.0.2.10')).status).toBe(200);
@@ -81,7 +90,7 @@ describe('RateLimitGuard client address', () => {
 });
 
 describe('SharedThrottlerStorage when Redis is unreachable', () => {
-  const tokens = new TokenFactory();
+  const tokens = new FixtureTokens();
   const password = `redispw${randomBytes(10).toString('hex')}`;
   let app: TestApp;
   let redisUrl: string;
@@ -89,7 +98,9 @@ describe('SharedThrottlerStorage when Redis is unreachable', () => {
   beforeAll(async () => {
     logCapture.clear();
     redisUrl = `redis://:${password}@127.0.0.1:${await freePort()}/0`;
-    app = await startTestApp({ ...tokens.env(), REDIS_URL: redisUrl, RATE_LIMIT_MAX: '2' });
+    app = await startTestApp({ ...tokens.env(), REDIS_URL: redisUrl, RATE_LIMIT_MAX: '2' }, [
+      FixtureModule,
+    ]);
   });
   afterAll(() => closeStarted(app));
 
@@ -121,7 +132,7 @@ describe('SharedThrottlerStorage when Redis is unreachable', () => {
 const withRedis = process.env.TEST_REDIS_URL ? describe : describe.skip;
 
 withRedis('SharedThrottlerStorage with Redis', () => {
-  const tokens = new TokenFactory();
+  const tokens = new FixtureTokens();
 
   it('when two instances share Redis, one limit covers both', async () => {
     const shared = {
@@ -130,8 +141,8 @@ withRedis('SharedThrottlerStorage with Redis', () => {
       REDIS_KEY_PREFIX: `lp-test-${randomBytes(6).toString('hex')}`,
       RATE_LIMIT_MAX: '3',
     };
-    const a = await startTestApp(shared);
-    const b = await startTestApp(shared);
+    const a = await startTestApp(shared, [FixtureModule]);
+    const b = await startTestApp(shared, [FixtureModule]);
     try {
       expect((await request(a.url).get('/health/live')).status).toBe(200);
       expect((await request(b.url).get('/health/live')).status).toBe(200);
@@ -147,18 +158,21 @@ withRedis('SharedThrottlerStorage with Redis', () => {
   it('when Redis goes away and comes back, the app keeps limiting in-process, then shares again', async () => {
     const redis = new OwnRedis(await freePort());
     await redis.start();
-    const app = await startTestApp({
-      ...tokens.env(),
-      REDIS_URL: redis.url,
-      RATE_LIMIT_MAX: '2',
-    });
+    const app = await startTestApp(
+      {
+        ...tokens.env(),
+        REDIS_URL: redis.url,
+        RATE_LIMIT_MAX: '2',
+      },
+      [FixtureModule],
+    );
     try {
       expect((await request(app.url).get('/health/live')).status).toBe(200);
       logCapture.clear();
       await redis.stop();
-      expect((await request(app.url).get('/items')).status).toBe(401);
-      expect((await request(app.url).get('/items')).status).toBe(401);
-      expectTooManyRequests(await request(app.url).get('/items'));
+      expect((await request(app.url).get('/fixture/widgets')).status).toBe(401);
+      expect((await request(app.url).get('/fixture/widgets')).status).toBe(401);
+      expectTooManyRequests(await request(app.url).get('/fixture/widgets'));
       expect(logCapture.text()).toContain('rate limits fall back to in-process counting');
 
       await redis.start();
@@ -176,22 +190,22 @@ withRedis('SharedThrottlerStorage with Redis', () => {
 
 /** The limiter is the first global guard, so it records the route template for the access log. */
 describe('RateLimitGuard access log', () => {
-  const tokens = new TokenFactory();
+  const tokens = new FixtureTokens();
   let app: TestApp;
 
   beforeAll(async () => {
-    app = await startTestApp({ ...tokens.env(), RATE_LIMIT_MAX: '1' });
+    app = await startTestApp({ ...tokens.env(), RATE_LIMIT_MAX: '1' }, [FixtureModule]);
   });
   afterAll(() => closeStarted(app));
 
   it('when a request is refused with 429, its access line names the route template, not the path', async () => {
     const id = '00000000-0000-4000-8000-00000000abcd';
-    expect((await request(app.url).get(`/items/${id}`)).status).toBe(401);
+    expect((await request(app.url).get(`/fixture/widgets/${id}`)).status).toBe(401);
     logCapture.clear();
-    expectTooManyRequests(await request(app.url).get(`/items/${id}`));
+    expectTooManyRequests(await request(app.url).get(`/fixture/widgets/${id}`));
     const lines = logCapture.failures();
     expect(lines.map((l) => [l.status, l.reason, l.route])).toEqual([
-      [429, 'rate_limited', '/items/:id'],
+      [429, 'rate_limited', '/fixture/widgets/:id'],
     ]);
     expect(logCapture.text()).not.toContain(id);
   });
