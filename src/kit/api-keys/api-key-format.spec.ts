@@ -109,7 +109,7 @@ describe('ApiKeyFormat', () => {
   });
 
   it('when the gitleaks rule in docs/key-scanning.md scans text, it finds every key and nothing shorter', () => {
-    const doc = readFileSync(join(__dirname, '../../docs/key-scanning.md'), 'utf8');
+    const doc = readFileSync(join(__dirname, '../../../docs/key-scanning.md'), 'utf8');
     const source = /^regex = '''(.+)'''$/m.exec(doc)?.[1];
     expect(source).toBeDefined();
     const rule = new RegExp(source ?? '$^', 'g');
