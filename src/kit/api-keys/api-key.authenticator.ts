@@ -6,6 +6,14 @@ import { ProblemException } from '../security/problem.exception';
 import { CREDENTIAL_QUERY_PARAMS } from '../security/sensitive-names';
 import { ApiKeyFailureLimiter } from './api-key-failure.limiter';
 import { ApiKeyVerifier } from './api-key.verifier';
+import type { ApiKeyRejectReason } from './api-key.verifier';
+
+/** Where a misplaced credential was found: never in the answer, only in the reason code. */
+type Misplaced = 'query' | 'body';
+
+/** The access-log reasons of API-key authentication. */
+export type ApiKeyAuthReason =
+  `credential_in_${Misplaced}` | 'api_key_failures_limited' | `api_key_${ApiKeyRejectReason}`;
 
 /** Names a client might put a key under, in a query string or a body. */
 const MISPLACED_NAMES: ReadonlySet<string> = new Set<string>([
@@ -75,7 +83,7 @@ export class ApiKeyAuthenticator implements CanActivate {
     throw AuthChallenge.invalid('ApiKey', `api_key_${result.reason}`);
   }
 
-  private static misplacedCredential(req: Request): 'query' | 'body' | null {
+  private static misplacedCredential(req: Request): Misplaced | null {
     const q = req.url.indexOf('?');
     if (q >= 0) {
       for (const [name, value] of new URLSearchParams(req.url.slice(q + 1))) {

@@ -7,6 +7,7 @@ import { ApiProblemResponse } from '../openapi/api-problem-response.decorator';
 import { ProblemException } from '../security/problem.exception';
 import { ApiKeyScopeError, SCOPE_NOT_ALLOWED } from './api-key-scope.policy';
 import { ApiKeyStateError } from './api-key-state.error';
+import type { ApiKeyStateCode } from './api-key-state.error';
 import {
   ApiKeyIdSchema,
   ApiKeyListSchema,
@@ -24,6 +25,9 @@ import type {
   RotatedApiKey,
 } from './api-key.schema';
 import { ApiKeysService } from './api-keys.service';
+
+/** The access-log reasons of the key administration API's refusals. */
+export type ApiKeyAdminReason = 'api_key_scope_not_allowed' | `api_key_${ApiKeyStateCode}`;
 
 /**
  * Key administration for people: a JWT with `api-keys:admin`. Never an API key: a leaked key

@@ -1,5 +1,14 @@
 import { HttpStatus } from '@nestjs/common';
+import type { ApiKeyRejectReason } from '../api-keys/api-key.verifier';
 import { ProblemException } from '../security/problem.exception';
+import type { TokenRejectReason } from './token-rejected.error';
+
+/** The reasons of the challenges below that are not about one credential's content. */
+export type AuthChallengeReason =
+  'missing_credentials' | 'multiple_credentials' | 'insufficient_scope';
+
+/** Why a presented credential was invalid: a token's reason, or a key's with its scheme prefix. */
+export type InvalidCredentialReason = TokenRejectReason | `api_key_${ApiKeyRejectReason}`;
 
 const REALM = 'leakproof';
 
@@ -18,7 +27,7 @@ export class AuthChallenge {
   }
 
   /** Any invalid credential: one body and one header whatever the cause. */
-  static invalid(scheme: 'Bearer' | 'ApiKey', reason: string): ProblemException {
+  static invalid(scheme: 'Bearer' | 'ApiKey', reason: InvalidCredentialReason): ProblemException {
     const error = scheme === 'Bearer' ? 'invalid_token' : 'invalid_key';
     return new ProblemException(HttpStatus.UNAUTHORIZED, {
       reason,

@@ -42,6 +42,9 @@ type Outcome =
   | 'unreachable'
   | 'failed';
 
+/** The access-log reason of an outbound call that failed. */
+export type DownstreamCallReason = `downstream_${Exclude<Outcome, 'ok'>}`;
+
 type Attempt<T> =
   | { ok: true; value: T; status: number }
   | { ok: false; outcome: Exclude<Outcome, 'ok'>; status: number | null; code?: string };
@@ -255,7 +258,7 @@ export class DownstreamClient implements OnModuleDestroy {
   }
 
   private static problem(outcome: Exclude<Outcome, 'ok'>): ProblemException {
-    const reason = `downstream_${outcome}`;
+    const reason: DownstreamCallReason = `downstream_${outcome}`;
     switch (outcome) {
       case 'not_configured':
       case 'unreachable':

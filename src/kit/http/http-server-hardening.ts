@@ -12,10 +12,13 @@ import { RequestContext } from '../security/request-context';
  */
 const CONNECTIONS_CHECK_INTERVAL_MS = 1000;
 
+/** Why Node's HTTP parser refused a request: the access-log line's reason code. */
+export type RequestRefusalReason =
+  'parse_error' | 'headers_too_large' | 'request_timeout' | 'chunk_extensions_too_large';
+
 interface Refusal {
   status: 400 | 408 | 413 | 431;
-  /** The closed reason code of the access-log line. */
-  reason: string;
+  reason: RequestRefusalReason;
 }
 
 /** Node's clientError codes that are a refused request; any other is a transport error. */

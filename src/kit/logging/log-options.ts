@@ -4,11 +4,12 @@ import type { LoggerOptions } from 'pino';
 import type { Options } from 'pino-http';
 import type { Principal } from '../auth/principal';
 import { AppConfig } from '../config/app-config';
+import type { AccessReason } from '../security/access-reason';
 import { Redactor } from '../security/redactor';
 import { RequestContext } from '../security/request-context';
 
 type RouteRequest = IncomingMessage & { id?: unknown; user?: Principal };
-type Outcome = { route: string | null; principal: string | null; reason?: string };
+type Outcome = { route: string | null; principal: string | null; reason?: AccessReason };
 
 /**
  * Top-level log fields the server builds from its own closed vocabulary: event names, reason
@@ -48,7 +49,8 @@ const ACCESS_MESSAGES = {
 const ACCESS_MESSAGE_SET: ReadonlySet<unknown> = new Set(Object.values(ACCESS_MESSAGES));
 
 /** The closed reason of an access line whose client went away before the response finished. */
-const CLIENT_ABORTED = 'client_aborted';
+export type ClientAbortReason = 'client_aborted';
+const CLIENT_ABORTED: ClientAbortReason = 'client_aborted';
 
 /**
  * pino and pino-http options. Allowlist serializers (docs/threat-model.md §2): method, route

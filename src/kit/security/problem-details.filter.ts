@@ -2,9 +2,38 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException } from '@nestjs/co
 import { STATUS_CODES } from 'node:http';
 import type { Request, Response } from 'express';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import type { AccessReason } from './access-reason';
 import { ProblemException } from './problem.exception';
 import { Redactor } from './redactor';
 import { RequestContext } from './request-context';
+
+/**
+ * The `type` codes body-parser (2.x) and raw-body give their errors, and our own JSON depth
+ * refusal (JsonBodyRefused, json-depth.ts): the one library vocabulary logged as it is.
+ */
+const BODY_PARSER_TYPES = [
+  'charset.unsupported',
+  'encoding.unsupported',
+  'entity.parse.failed',
+  'entity.too.deep',
+  'entity.too.large',
+  'entity.verify.failed',
+  'parameters.too.many',
+  'querystring.parse.rangeError',
+  'request.aborted',
+  'request.size.invalid',
+  'stream.encoding.set',
+  'stream.not.readable',
+] as const;
+const BODY_PARSER_TYPE_SET: ReadonlySet<unknown> = new Set<string>(BODY_PARSER_TYPES);
+
+export type BodyParserReason = (typeof BODY_PARSER_TYPES)[number];
+
+/**
+ * The reason of an error no code of ours gave one: any other library or Nest error, by status
+ * class. Security: never its class name or `type`, which a dependency chooses and may change.
+ */
+export type LibraryErrorReason = BodyParserReason | 'client_error' | 'unexpected_error';
 
 export interface ProblemBody {
   type: 'about:blank';
@@ -88,15 +117,17 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     return 500;
   }
 
-  /** A closed, non-echoing reason code: our own, a body-parser `type`, or an error class name. */
-  private static reasonOf(exception: unknown): string {
+  /**
+   * A closed, non-echoing reason code: our own, a known body-parser `type` (Nest wraps the
+   * parser's error as the `cause` of an HttpException), or a fixed code by status class.
+   */
+  static reasonOf(exception: unknown): AccessReason {
     if (exception instanceof ProblemException && exception.problem.reason) {
       return exception.problem.reason;
     }
     const cause = exception instanceof Error ? exception.cause : undefined;
     const type = (cause as { type?: unknown } | undefined)?.type;
-    if (typeof type === 'string' && /^[a-z.]+$/.test(type)) return type;
-    if (cause instanceof Error) return cause.name;
-    return exception instanceof Error ? exception.name : 'unknown';
+    if (BODY_PARSER_TYPE_SET.has(type)) return type as BodyParserReason;
+    return ProblemDetailsFilter.statusOf(exception) < 500 ? 'client_error' : 'unexpected_error';
   }
 }

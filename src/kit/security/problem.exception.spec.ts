@@ -16,7 +16,9 @@ describe('ProblemException', () => {
   });
 
   it('when the status is 5xx, the exception keeps its stack', () => {
-    const failed = new ProblemException(HttpStatus.BAD_GATEWAY, { reason: 'downstream' });
+    const failed = new ProblemException(HttpStatus.BAD_GATEWAY, {
+      reason: 'downstream_unreachable',
+    });
     expect(frames(failed)).toBeGreaterThan(0);
   });
 

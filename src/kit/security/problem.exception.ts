@@ -1,12 +1,13 @@
 import { HttpException } from '@nestjs/common';
+import type { ProblemReason } from './access-reason';
 
 export interface ProblemOptions {
   /** Client-safe text written by our own code. Never a library message, never input. */
   detail?: string;
   /** Validation problems: field paths and rule names, never the offending values. */
   errors?: readonly { field: string; rule: string }[];
-  /** A closed reason code for the server log (for example `token_expired`). */
-  reason?: string;
+  /** A closed reason code for the server log (for example `expired`); see access-reason.ts. */
+  reason?: ProblemReason;
   /** Response headers that belong to this error (`WWW-Authenticate`, `Retry-After`). */
   headers?: Readonly<Record<string, string>>;
 }

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
+import type { AccessReason } from './access-reason';
 
 interface RequestStore {
   readonly requestId: string;
@@ -11,7 +12,7 @@ const storage = new AsyncLocalStorage<RequestStore>();
 const ROUTE = Symbol('leakproof.route');
 const REASON = Symbol('leakproof.reason');
 
-type RoutedRequest = { route?: { path?: unknown }; [ROUTE]?: string; [REASON]?: string };
+type RoutedRequest = { route?: { path?: unknown }; [ROUTE]?: string; [REASON]?: AccessReason };
 
 /**
  * Per-request state that must be reachable without threading the request object through every
@@ -51,11 +52,11 @@ export class RequestContext {
    * recorded by the exception filter so that the access-log line carries it: one line per
    * request, never a second event for a client error.
    */
-  static recordReason(req: object, reason: string): void {
+  static recordReason(req: object, reason: AccessReason): void {
     (req as RoutedRequest)[REASON] = reason;
   }
 
-  static reasonOf(req: object): string | null {
+  static reasonOf(req: object): AccessReason | null {
     return (req as RoutedRequest)[REASON] ?? null;
   }
 }

@@ -2,6 +2,9 @@ import { HttpStatus, Injectable, StandardSchemaValidationPipe } from '@nestjs/co
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { ProblemException } from './problem.exception';
 
+/** The access-log reason of a request whose body or parameters fail their schema. */
+export type ValidationReason = 'validation_failed';
+
 const FIELD = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 /**

@@ -4,6 +4,9 @@ import { ThrottlerGuard, ThrottlerLimitDetail } from '@nestjs/throttler';
 import { ProblemException } from '../security/problem.exception';
 import { RequestContext } from '../security/request-context';
 
+/** The access-log reason of a request refused for exceeding the rate limit. */
+export type RateLimitReason = 'rate_limited';
+
 /** IPv4, IPv6 (with an IPv4 tail or a zone-free subnet suffix): what Express gives as req.ip. */
 const ADDRESS = /^[0-9a-fA-F:.]{1,45}(\/\d{1,3})?$/;
 
