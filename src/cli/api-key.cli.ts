@@ -1,35 +1,25 @@
-import { Logger } from '@nestjs/common';
-import { Migrator } from 'kysely/migration';
+import type { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { ZodType } from 'zod';
 import { AppModule } from '../app.module';
-import { RouteAuditService } from '../kit/auth/route-audit.service';
+import { FEATURES } from '../features';
 import { AppConfig } from '../kit/config/app-config';
 import { ConfigError } from '../kit/config/config-error';
-import { DatabaseFactory } from '../kit/database/database.factory';
-import { MigrationSet } from '../kit/database/migration-set';
-import { itemsMigrations } from '../demo/items/items.migrations';
-import { apiKeysMigrations } from '../kit/api-keys/api-keys.migrations';
-import { RedisConnection } from '../kit/redis/redis-connection';
-import { ApiKeyRevocationFanout } from '../kit/api-keys/api-key-revocation.fanout';
 import {
   ApiKeyScopeError,
   ApiKeyScopePolicy,
   SCOPE_NOT_ALLOWED,
 } from '../kit/api-keys/api-key-scope.policy';
 import { ApiKeyStateError } from '../kit/api-keys/api-key-state.error';
-import { ApiKeyHasher } from '../kit/api-keys/api-key.hasher';
-import { ApiKeyRepository } from '../kit/api-keys/api-key.repository';
 import {
   ApiKeyIdSchema,
   CreateApiKeySchema,
   RotateApiKeySchema,
 } from '../kit/api-keys/api-key.schema';
 import type { ApiKeyMetadata } from '../kit/api-keys/api-key.schema';
-import { ApiKeyVerifier } from '../kit/api-keys/api-key.verifier';
 import { ApiKeysService } from '../kit/api-keys/api-keys.service';
-import { DemoModule } from '../demo/demo.module';
 
 const USAGE = `usage: npm run api-key -- <command>
   create --name NAME --scope SCOPE [--scope SCOPE ...] [--expires 90d]
@@ -51,8 +41,11 @@ interface Options {
 
 /**
  * `npm run api-key -- create --name ci --scope stock:write [--expires 90d]`, `list`,
- * `revoke ID`, `rotate ID`: key administration without the HTTP server, against the database
- * the server uses (migrated first). Security: the plaintext key goes to stdout once, alone on
+ * `revoke ID`, `rotate ID`: key administration without the HTTP server. It runs on a Nest
+ * application context of the app's own modules (AppModule with src/features.ts), so the same
+ * migrations run first, keys may carry the scopes the app's `@ApiKeyAuth` routes declare, and
+ * with REDIS_URL a revoke or rotate reaches the running instances' caches at once (else within
+ * their cache TTL). Security: the plaintext key goes to stdout once, alone on
  * its line, so `KEY=$(npm run -s api-key -- create ...)` captures it and nothing else does;
  * every other message goes to stderr and never contains a key, a digest or a configuration
  * value.
@@ -96,30 +89,21 @@ async function main(argv: string[]): Promise<number> {
     );
     return 1;
   }
-  // Nest's default logger writes to stdout, which belongs to the key alone.
-  Logger.overrideLogger(false);
-  const policy = scopePolicy(config);
-  // An idle-connection error is reported when the operation's own query fails; never thrown here.
-  const db = DatabaseFactory.create(config, () => undefined);
+  let app: INestApplicationContext;
   try {
-    const { error } = await new Migrator({
-      db,
-      provider: new MigrationSet([apiKeysMigrations, itemsMigrations]),
-    }).migrateToLatest();
-    if (error) throw new Error('migration');
-    const repository = new ApiKeyRepository(db);
-    const hasher = new ApiKeyHasher(config);
-    const verifier = new ApiKeyVerifier(repository, hasher, config);
-    // With REDIS_URL, a revoke or rotate made here reaches the running instances' caches at
-    // once (ApiKeyRevocationFanout); without it, within their cache TTL.
-    const redis = new RedisConnection(config);
-    await redis.onModuleInit();
-    try {
-      const fanout = new ApiKeyRevocationFanout(redis, verifier);
-      await run(new ApiKeysService(repository, hasher, verifier, config, policy, fanout));
-    } finally {
-      await redis.onApplicationShutdown();
-    }
+    app = await NestFactory.createApplicationContext(
+      AppModule.forRoot(config, FEATURES, { logDestination: { write: () => undefined } }),
+      // Security: Nest's logger writes to stdout, which belongs to the key alone, and its
+      // errors can quote a driver's message; the log destination above drops every line.
+      { logger: false, abortOnError: false },
+    );
+  } catch (error) {
+    // A failed start (migration, route audit) never hands back the context to close, and a
+    // Redis connection it opened would keep the process alive: exit without waiting on it.
+    process.exit(failed(error));
+  }
+  try {
+    await run(app.get(ApiKeysService));
     return 0;
   } catch (error) {
     if (error instanceof ApiKeyStateError) {
@@ -127,7 +111,7 @@ async function main(argv: string[]): Promise<number> {
       return 1;
     }
     if (error instanceof ApiKeyScopeError) {
-      const allowed = policy.allowed.join(' ') || '(none)';
+      const allowed = app.get(ApiKeyScopePolicy).allowed.join(' ') || '(none)';
       if (command === 'create') {
         return usage(`--scope: ${SCOPE_NOT_ALLOWED} (API keys may carry: ${allowed})`);
       }
@@ -136,28 +120,17 @@ async function main(argv: string[]): Promise<number> {
       );
       return 1;
     }
-    // Security: a driver error can quote the connection string; only the class name goes out.
-    process.stderr.write(`failed (${error instanceof Error ? error.name : 'unknown'})\n`);
-    return 1;
+    return failed(error);
   } finally {
-    await db.destroy();
+    // Closes the pool and the Redis connections.
+    await app.close().catch(() => undefined);
   }
 }
 
-/**
- * The scopes keys may carry, as in the app: API_KEY_ALLOWED_SCOPES, else those its `@ApiKeyAuth`
- * routes need, read from the app's module tree without starting it (nothing is written: the log
- * destination is a sink that drops everything).
- */
-function scopePolicy(config: AppConfig): ApiKeyScopePolicy {
-  if (config.apiKeys.allowedScopes) return ApiKeyScopePolicy.of(config, []);
-  const app = AppModule.forRoot(config, [DemoModule], {
-    logDestination: { write: () => undefined },
-  });
-  return ApiKeyScopePolicy.of(
-    config,
-    RouteAuditService.routesOf(RouteAuditService.controllersIn(app)),
-  );
+/** Security: a driver error can quote the connection string; only the class name goes out. */
+function failed(error: unknown): number {
+  process.stderr.write(`failed (${error instanceof Error ? error.name : 'unknown'})\n`);
+  return 1;
 }
 
 const STATE_MESSAGES: Record<ApiKeyStateError['code'], string> = {

@@ -1,13 +1,16 @@
+import { NestFactory } from '@nestjs/core';
 import { parseArgs } from 'node:util';
+import { DevIssuer } from '../kit/auth/dev-issuer';
 import { AppConfig } from '../kit/config/app-config';
 import { ConfigError } from '../kit/config/config-error';
-import { DevIssuer } from '../kit/auth/dev-issuer';
+import { DevTokenModule } from './dev-token.module';
 
 /**
  * `npm run token -- --sub alice --scope items:read [--scope items:write] [--ttl 900]`
  * Prints one token to stdout and nothing else, so `TOKEN=$(npm run -s token -- ...)` works.
+ * Runs on a Nest application context of DevTokenModule.
  */
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   let values: { sub?: string; scope?: string[]; ttl?: string };
   try {
     ({ values } = parseArgs({
@@ -32,10 +35,19 @@ function main(argv: string[]): number {
     return 2;
   }
   try {
-    const issuer = new DevIssuer(AppConfig.fromEnv(process.env));
-    const scopes = (values.scope ?? []).flatMap((s) => s.split(/[\s,]+/)).filter(Boolean);
-    process.stdout.write(`${issuer.mint({ subject: values.sub, scopes, ttlSeconds: ttl })}\n`);
-    return 0;
+    const app = await NestFactory.createApplicationContext(
+      DevTokenModule.forRoot(AppConfig.fromEnv(process.env)),
+      // Nest's logger writes to stdout, which belongs to the token alone.
+      { logger: false, abortOnError: false },
+    );
+    try {
+      const issuer = app.get(DevIssuer);
+      const scopes = (values.scope ?? []).flatMap((s) => s.split(/[\s,]+/)).filter(Boolean);
+      process.stdout.write(`${issuer.mint({ subject: values.sub, scopes, ttlSeconds: ttl })}\n`);
+      return 0;
+    } finally {
+      await app.close();
+    }
   } catch (error) {
     process.stderr.write(
       `${error instanceof ConfigError || error instanceof Error ? error.message : 'failed'}\n`,
@@ -44,4 +56,6 @@ function main(argv: string[]): number {
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});
