@@ -4,6 +4,7 @@ import { FEATURES } from './features';
 import { AppFactory } from './kit/app.factory';
 import { AppConfig } from './kit/config/app-config';
 import { ConfigError } from './kit/config/config-error';
+import { scrub } from './kit/config/secret-source';
 import { ProcessSafetyNet } from './kit/security/process-safety-net';
 import { Redactor } from './kit/security/redactor';
 import { StartupFailure, StartupStep } from './kit/security/startup-failure';
@@ -16,7 +17,7 @@ interface Startup {
 function loadConfig(): AppConfig {
   try {
     const config = AppConfig.fromEnv(process.env);
-    AppConfig.scrubEnvironment(process.env);
+    scrub(process.env);
     return config;
   } catch (error) {
     // Security: names and rules only; ConfigError never holds a value.
@@ -34,10 +35,10 @@ async function start(config: AppConfig, startup: Startup): Promise<void> {
   startup.step = 'init';
   await app.init();
   startup.step = 'listen';
-  await app.listen(config.port, config.host);
+  await app.listen(config.http.port, config.http.host);
   const logger = app.get(Logger);
   ProcessSafetyNet.install(logger, app.get(Redactor));
-  logger.log(`listening on http://${config.host}:${config.port}`, 'Bootstrap');
+  logger.log(`listening on http://${config.http.host}:${config.http.port}`, 'Bootstrap');
 }
 
 /** Closes what a failed start opened (pool, Redis), bounded, then exits 1. */

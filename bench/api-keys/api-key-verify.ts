@@ -108,7 +108,7 @@ async function main(): Promise<void> {
   await db.destroy();
   rmSync(dir, { recursive: true, force: true });
 
-  const store = /^postgres/.test(config.databaseUrl.reveal()) ? 'PostgreSQL' : 'SQLite file';
+  const store = /^postgres/.test(config.database.url.reveal()) ? 'PostgreSQL' : 'SQLite file';
   process.stdout.write(
     `API-key verification, ${ITERATIONS} samples per path, ${store}, node ${process.version}\n\n` +
       '| path | p50 µs | p99 µs | mean µs | ops/s (one at a time) |\n|---|---:|---:|---:|---:|\n',

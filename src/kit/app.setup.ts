@@ -30,15 +30,15 @@ export function configureApp(
   // The app is created with `autoFlushLogs: false` (a failed start must not print Nest's
   // buffered raw error); the lines buffered so far go to the JSON log now.
   app.flushLogs();
-  HttpServerHardening.apply(app.getHttpServer(), config.http, logger);
+  HttpServerHardening.apply(app.getHttpServer(), config.http.server, logger);
   app.disable('x-powered-by');
   // Every response is `Cache-Control: no-store`, so an ETag is never revalidated: computing
   // one would hash each body for nothing.
   app.set('etag', false);
   // Security: X-Forwarded-For is client-controlled; it is believed only for the configured
   // number of proxy hops (TRUST_PROXY_HOPS), so the rate limiter keys on the real client address.
-  app.set('trust proxy', config.trustProxyHops > 0 ? config.trustProxyHops : false);
+  app.set('trust proxy', config.http.trustProxyHops > 0 ? config.http.trustProxyHops : false);
   RequestPipeline.apply(app, config);
-  if (config.docsEnabled) OpenApiDocument.mount(app);
+  if (config.docs.enabled) OpenApiDocument.mount(app);
   if (options.shutdownSignals) app.get(ShutdownSignals).listen(app);
 }

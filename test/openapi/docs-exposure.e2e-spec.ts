@@ -30,7 +30,7 @@ describe('OpenApiDocument.mount', () => {
   it('when production does not enable docs, every docs path is a 404 problem+json', async () => {
     app = await startTestApp(production(), [FixtureModule]);
     expect(app.config.isProduction).toBe(true);
-    expect(app.config.docsEnabled).toBe(false);
+    expect(app.config.docs.enabled).toBe(false);
     for (const path of DOC_PATHS) {
       const res = await request(app.url).get(path);
       expect({ path, status: res.status }).toEqual({ path, status: 404 });

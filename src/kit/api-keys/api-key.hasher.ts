@@ -27,7 +27,7 @@ export class ApiKeyHasher {
   private readonly peppers = new Map<string, Pepper>();
 
   constructor(config: AppConfig) {
-    this.current = ApiKeyHasher.pepper(config.apiKeyPepper);
+    this.current = ApiKeyHasher.pepper(config.apiKeys.pepper);
     for (const pepper of [
       this.current,
       ...config.apiKeys.previousPeppers.map((p) => ApiKeyHasher.pepper(p)),

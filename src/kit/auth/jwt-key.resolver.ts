@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { createPublicKey, KeyObject } from 'node:crypto';
 import { JwksClient } from 'jwks-rsa';
-import { AppConfig, JwtSettings } from '../config/app-config';
+import { AppConfig } from '../config/app-config';
+import type { JwtSettings } from './jwt.config';
 import { TokenRejectedError } from './token-rejected.error';
 
 /** Larger than any access token we issue or expect; Node caps all headers at 16 KiB anyway. */

@@ -6,6 +6,7 @@ import { inspect } from 'node:util';
 import { AppConfig } from './app-config';
 import { ConfigError } from './config-error';
 import { Secret } from './secret';
+import { scrub } from './secret-source';
 
 const strong = (): string => randomBytes(32).toString('base64url');
 
@@ -136,11 +137,39 @@ describe('AppConfig', () => {
       DATABASE_URL_FILE: join(dir, 'db'),
       REDIS_URL_FILE: join(dir, 'redis'),
     });
-    expect(config.databaseUrl.reveal()).toBe('postgres://app:db-file-canary@db:5432/app');
-    expect(config.redisUrl?.reveal()).toBe('redis://:redis-file-canary@redis:6379/0');
+    expect(config.database.url.reveal()).toBe('postgres://app:db-file-canary@db:5432/app');
+    expect(config.redis.url?.reveal()).toBe('redis://:redis-file-canary@redis:6379/0');
     const secrets = config.secrets().map((s) => s.reveal());
     expect(secrets).toEqual(expect.arrayContaining(['db-file-canary', 'redis-file-canary']));
     expect(inspect(config)).not.toContain('canary');
+  });
+
+  it('when a NAME_FILE ends with CRLF, secrets and URLs alike lose exactly that line ending', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lp-crlf-'));
+    const secret = strong();
+    writeFileSync(join(dir, 'jwt'), `${secret}\r\n`);
+    writeFileSync(join(dir, 'db'), 'postgres://app:crlf-canary@db:5432/app\r\n');
+    const config = AppConfig.fromEnv({
+      NODE_ENV: 'test',
+      JWT_SECRET_FILE: join(dir, 'jwt'),
+      DATABASE_URL_FILE: join(dir, 'db'),
+    });
+    expect(config.jwt.keySource.kind === 'secret' && config.jwt.keySource.secret.reveal()).toBe(
+      secret,
+    );
+    expect(config.database.url.reveal()).toBe('postgres://app:crlf-canary@db:5432/app');
+  });
+
+  it('when a secret file and a URL file are empty, both are refused at once by name', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lp-empty-'));
+    writeFileSync(join(dir, 'empty'), '\n');
+    const message = refusal({
+      NODE_ENV: 'test',
+      JWT_SECRET_FILE: join(dir, 'empty'),
+      DATABASE_URL_FILE: join(dir, 'empty'),
+    });
+    expect(message).toContain('JWT_SECRET: must not be empty');
+    expect(message).toContain('DATABASE_URL: must not be empty');
   });
 
   it('when REDIS_URL and REDIS_URL_FILE are both set, or the file is missing, it refuses without a value', () => {
@@ -162,7 +191,7 @@ describe('AppConfig', () => {
     const config = AppConfig.fromEnv({ NODE_ENV: 'development', DEV_KEYS_DIR: dir });
     expect(config.jwt.keySource.kind).toBe('dev-issuer');
     expect(config.jwt.algorithms).toEqual(['RS256']);
-    expect(config.docsEnabled).toBe(true);
+    expect(config.docs.enabled).toBe(true);
   });
 });
 
@@ -170,7 +199,7 @@ describe('AppConfig HTTP server settings', () => {
   const base = { NODE_ENV: 'test', JWT_SECRET: strong(), API_KEY_PEPPER: strong() };
 
   it('when nothing is set, the bounds are 10 s for headers, 30 s per request, 5 s keep-alive, 1000 connections', () => {
-    expect(AppConfig.fromEnv(base).http).toEqual({
+    expect(AppConfig.fromEnv(base).http.server).toEqual({
       headersTimeoutMs: 10_000,
       requestTimeoutMs: 30_000,
       keepAliveTimeoutMs: 5000,
@@ -186,7 +215,7 @@ describe('AppConfig HTTP server settings', () => {
       HTTP_KEEP_ALIVE_TIMEOUT_MS: '65000',
       HTTP_MAX_CONNECTIONS: '50',
     });
-    expect(config.http).toEqual({
+    expect(config.http.server).toEqual({
       headersTimeoutMs: 2000,
       requestTimeoutMs: 4000,
       keepAliveTimeoutMs: 65_000,
@@ -210,7 +239,7 @@ describe('AppConfig HTTP server settings', () => {
   });
 });
 
-describe('AppConfig.scrubEnvironment', () => {
+describe('scrub', () => {
   it('when the config is loaded, secret variables and their _FILE paths leave the environment', () => {
     const env: NodeJS.ProcessEnv = {
       JWT_SECRET: strong(),
@@ -220,7 +249,7 @@ describe('AppConfig.scrubEnvironment', () => {
       DOWNSTREAM_API_KEY: 'k',
       PORT: '3000',
     };
-    AppConfig.scrubEnvironment(env);
+    scrub(env);
     expect(env).toEqual({ PORT: '3000' });
   });
 });

@@ -7,6 +7,12 @@ import {
 } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
+
+/** Where development key material is kept (outside production, with no key source set). */
+export const devKeysEnv = {
+  DEV_KEYS_DIR: z.string().min(1).default('.data/dev-keys'),
+};
 
 /**
  * Development key material, created on first start outside production when no key source is

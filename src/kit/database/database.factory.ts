@@ -15,7 +15,7 @@ export class DatabaseFactory {
    * process (P8). They are reported, never thrown.
    */
   static create(config: AppConfig, onPoolError: (error: Error) => void): Database {
-    const url = config.databaseUrl.reveal();
+    const url = config.database.url.reveal();
     if (/^postgres(ql)?:\/\//.test(url)) {
       const pool = new Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5000 });
       pool.on('error', onPoolError);

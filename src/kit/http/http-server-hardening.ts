@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { HttpServerSettings } from '../config/app-config';
+import type { HttpServerSettings } from './http.config';
 import { RequestContext } from '../security/request-context';
 
 /**

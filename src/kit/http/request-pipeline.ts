@@ -104,7 +104,7 @@ export const REQUEST_PIPELINE: readonly PipelineStage[] = [
     kind: 'middleware',
     name: 'cors',
     mount: 'app',
-    handler: (app, config) => (config.corsOrigins.length > 0 ? cors(app, config) : undefined),
+    handler: (app, config) => (config.cors.origins.length > 0 ? cors(app, config) : undefined),
   },
   // pino-http, mounted by LoggingModule (nestjs-pino): one access line per request.
   { kind: 'middleware', name: 'access-log', mount: 'global-module' },
@@ -141,7 +141,7 @@ export const REQUEST_PIPELINE: readonly PipelineStage[] = [
  */
 function cors(app: NestExpressApplication, config: AppConfig): RequestHandler | undefined {
   app.enableCors({
-    origin: config.corsOrigins,
+    origin: [...config.cors.origins],
     credentials: false,
     methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
     allowedHeaders: ['Authorization', 'Content-Type', 'X-API-Key'],

@@ -110,7 +110,7 @@ export class LogOptions {
   static build(config: AppConfig, redactor: Redactor): Options & LoggerOptions {
     const clean = LogOptions.cleaner(redactor);
     return {
-      level: config.logLevel,
+      level: config.log.level,
       genReqId: () => RequestContext.requestId() ?? randomUUID(),
       // One child logger per request (bound to the allowlisted `req` fields), not two.
       quietReqLogger: false,

@@ -36,8 +36,8 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(RedisConnection.name);
 
   constructor(config: AppConfig) {
-    this.prefix = config.redisKeyPrefix;
-    const url = config.redisUrl?.reveal();
+    this.prefix = config.redis.keyPrefix;
+    const url = config.redis.url?.reveal();
     this.current = url ? 'connecting' : 'off';
     this.commands = url ? new Redis(url, RedisConnection.options(false)) : null;
     if (this.commands) this.watch(this.commands, 'commands');

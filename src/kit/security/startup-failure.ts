@@ -27,11 +27,11 @@ export class StartupFailure {
   static describe(step: StartupStep, error: unknown, config: AppConfig): string {
     const code = StartupFailure.field(error, 'code');
     if (step === 'listen' && code) {
-      const where = `port ${config.port} on ${config.host}`;
+      const where = `port ${config.http.port} on ${config.http.host}`;
       if (code === 'EADDRINUSE') return `${where} is in use (EADDRINUSE)`;
       if (code === 'EACCES') return `${where} needs a privilege this process lacks (EACCES)`;
       if (code === 'EADDRNOTAVAIL')
-        return `HOST ${config.host} is not on this machine (EADDRNOTAVAIL)`;
+        return `HOST ${config.http.host} is not on this machine (EADDRNOTAVAIL)`;
       return `cannot listen on ${where} (${code})`;
     }
     return `${STEP[step]}: ${StartupFailure.cause(error, config)}`;

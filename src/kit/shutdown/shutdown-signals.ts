@@ -56,7 +56,7 @@ export class ShutdownSignals implements OnApplicationShutdown {
   };
 
   private async stop(app: INestApplication, signal: NodeJS.Signals): Promise<void> {
-    const timeoutMs = this.config.shutdownTimeoutMs;
+    const timeoutMs = this.config.shutdown.timeoutMs;
     this.logger.info({ signal, timeoutMs }, 'shutdown: signal received');
     // Referenced (not unref'd): whatever still holds the event loop, the process ends here.
     setTimeout(() => {
