@@ -5,10 +5,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import request from 'supertest';
+import { FEATURES } from '../src/features';
 import { ApiKeyFormat } from '../src/kit/api-keys/api-key-format';
 import { closeStarted } from './support/cleanup';
+import { FixtureTokens } from './support/fixture/fixture-tokens';
+import { FixtureModule } from './support/fixture/fixture.module';
+import { WIDGET_SCOPES } from './support/fixture/widget.schema';
 import { startTestApp, TestApp } from './support/test-app';
 import { TokenFactory } from './support/tokens';
+
+/** The fixture's key route's scope; the CLI runs on the app's own modules, which lack it. */
+const SCOPE = WIDGET_SCOPES.stock;
 
 const ROOT = join(__dirname, '..');
 const CLI = join(ROOT, 'src/cli/api-key.cli.ts');
@@ -23,21 +30,24 @@ interface Run {
 /**
  * The key CLI as a user runs it: a separate process, against a SQLite file, sharing it with a
  * running app. It starts from the TypeScript sources (scripts/swc-register.mts), so the test
- * needs no build.
+ * needs no build. The CLI mounts the app's own modules (src/features.ts), whose migrations must
+ * match the database's, so the app here mounts them too, beside the fixture whose key route the
+ * keys open; API_KEY_ALLOWED_SCOPES lets keys carry the fixture's scope, whatever the features.
  */
 describe('api-key CLI', () => {
-  const tokens = new TokenFactory();
+  const tokens = new FixtureTokens();
   const dir = mkdtempSync(join(tmpdir(), 'lp-cli-'));
   const env = {
     NODE_ENV: 'test',
     DATABASE_URL: join(dir, 'keys.sqlite'),
     API_KEY_PEPPER: randomBytes(32).toString('base64url'),
+    API_KEY_ALLOWED_SCOPES: SCOPE,
     ...tokens.env(),
   };
   const printed: string[] = [];
   const outputs: string[] = [];
   let app: TestApp;
-  let itemId: string;
+  let widgetId: string;
 
   jest.setTimeout(60_000);
 
@@ -60,7 +70,7 @@ describe('api-key CLI', () => {
   }
 
   async function create(...extra: string[]): Promise<{ key: string; id: string; run: Run }> {
-    const run = await cli('create', '--name', 'ci', '--scope', 'stock:write', ...extra);
+    const run = await cli('create', '--name', 'ci', '--scope', SCOPE, ...extra);
     expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
     const key = run.stdout.trimEnd();
     printed.push(key);
@@ -70,15 +80,18 @@ describe('api-key CLI', () => {
   }
 
   const putStock = (key: string) =>
-    request(app.url).put(`/items/${itemId}/stock`).set('X-API-Key', key).send({ stock: 9 });
+    request(app.url)
+      .put(`/fixture/widgets/${widgetId}/stock`)
+      .set('X-API-Key', key)
+      .send({ stock: 9 });
 
   beforeAll(async () => {
-    app = await startTestApp(env);
+    app = await startTestApp(env, [...FEATURES, FixtureModule]);
     const res = await request(app.url)
-      .post('/items')
+      .post('/fixture/widgets')
       .set('Authorization', `Bearer ${tokens.rs256()}`)
-      .send({ name: 'crate' });
-    itemId = (res.body as { id: string }).id;
+      .send({ name: 'crate', stock: 1 });
+    widgetId = (res.body as { id: string }).id;
   });
   afterAll(async () => {
     await closeStarted(app);
@@ -99,7 +112,7 @@ describe('api-key CLI', () => {
     expect(run.code).toBe(0);
     outputs.push(run.stdout);
     expect(run.stdout.split('\n')[0]).toBe('id\tstatus\tname\tscopes\texpires\tlast used');
-    expect(run.stdout).toMatch(new RegExp(`^${id}\tactive\tci\tstock:write\t`, 'm'));
+    expect(run.stdout).toMatch(new RegExp(`^${id}\tactive\tci\t${SCOPE}\t`, 'm'));
     const sqlite = new DatabaseSync(env.DATABASE_URL, { readOnly: true });
     const digests = sqlite.prepare('select digest from api_keys').all() as { digest: string }[];
     sqlite.close();
@@ -139,7 +152,7 @@ describe('api-key CLI', () => {
     ['no command', [], 'no command'],
     ['an unknown command', ['mint'], 'unknown command'],
     ['an unknown option', ['list', '--all'], 'unknown option'],
-    ['create without a name', ['create', '--scope', 'stock:write'], '--name: required'],
+    ['create without a name', ['create', '--scope', SCOPE], '--name: required'],
     ['create without a scope', ['create', '--name', 'ci'], '--scope: invalid'],
     ['a bad scope', ['create', '--name', 'ci', '--scope', 'Stock Write'], '--scope: invalid'],
     ['a bad duration', ['create', '--name', 'ci', '--scope', 'a', '--expires', '90'], '--expires'],
@@ -164,7 +177,7 @@ describe('api-key CLI', () => {
     'when %s is pasted where a name goes, exit 2 names the rule and does not echo it',
     async (_what, make) => {
       const secret = make();
-      const run = await cli('create', '--name', secret, '--scope', 'stock:write');
+      const run = await cli('create', '--name', secret, '--scope', SCOPE);
       expect(run.code).toBe(2);
       expect(run.stdout).toBe('');
       expect(run.stderr).toContain('--name: secret_shaped');
@@ -174,34 +187,26 @@ describe('api-key CLI', () => {
 
   it.each([
     ['api-keys:admin', 'api-keys:admin'],
-    ['a scope no API-key route declares', 'reports:export'],
+    ['a scope not in API_KEY_ALLOWED_SCOPES', 'reports:export'],
   ])(
     'when create asks for %s, exit 2 names the rule, prints no key and makes none',
     async (_what, scope) => {
-      const run = await cli(
-        'create',
-        '--name',
-        'over-scoped',
-        '--scope',
-        'stock:write',
-        '--scope',
-        scope,
-      );
+      const run = await cli('create', '--name', 'over-scoped', '--scope', SCOPE, '--scope', scope);
       expect(run.code).toBe(2);
       expect(run.stdout).toBe('');
       expect(run.stderr).toContain('--scope: scope_not_allowed');
-      expect(run.stderr).toContain('API keys may carry: stock:write');
+      expect(run.stderr).toContain(`API keys may carry: ${SCOPE}`);
       const list = await cli('list');
       expect(list.stdout).not.toContain('over-scoped');
     },
   );
 
-  it("when API_KEY_ALLOWED_SCOPES is set, it replaces the routes' scopes", async () => {
+  it('when API_KEY_ALLOWED_SCOPES changes, the CLI follows it', async () => {
     const allowed = { API_KEY_ALLOWED_SCOPES: 'reports:export' };
     const made = await cliWith(allowed, 'create', '--name', 'reports', '--scope', 'reports:export');
     expect(made.code).toBe(0);
     printed.push(made.stdout.trimEnd());
-    const refused = await cliWith(allowed, 'create', '--name', 'ci', '--scope', 'stock:write');
+    const refused = await cliWith(allowed, 'create', '--name', 'ci', '--scope', SCOPE);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain(
       '--scope: scope_not_allowed (API keys may carry: reports:export)',
