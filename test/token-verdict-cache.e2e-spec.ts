@@ -2,6 +2,8 @@ import jsonwebtoken from 'jsonwebtoken';
 import request from 'supertest';
 import { closeStarted } from './support/cleanup';
 import { logCapture } from './support/log-capture';
+import { FixtureModule } from './support/fixture/fixture.module';
+import { FixtureTokens } from './support/fixture/fixture-tokens';
 import { startTestApp, TestApp } from './support/test-app';
 import { TokenFactory } from './support/tokens';
 
@@ -14,12 +16,12 @@ import { TokenFactory } from './support/tokens';
 const now = (): number => Math.floor(Date.now() / 1000);
 
 describe('TokenVerdictCache over HTTP', () => {
-  const tokens = new TokenFactory();
+  const tokens = new FixtureTokens();
   let app: TestApp;
   let verify: jest.SpyInstance;
 
   beforeAll(async () => {
-    app = await startTestApp(tokens.env());
+    app = await startTestApp(tokens.env(), [FixtureModule]);
   });
 
   afterAll(async () => {
@@ -36,7 +38,7 @@ describe('TokenVerdictCache over HTTP', () => {
   });
 
   const get = (token: string) =>
-    request(app.url).get('/items').set('Authorization', `Bearer ${token}`);
+    request(app.url).get('/fixture/widgets').set('Authorization', `Bearer ${token}`);
 
   const reasons = (): unknown[] => logCapture.failures().map((l) => l.reason);
 
@@ -66,7 +68,7 @@ describe('TokenVerdictCache over HTTP', () => {
     const flip = (text: string, at: number): string =>
       `${text.slice(0, at)}${text[at] === 'A' ? 'B' : 'A'}${text.slice(at + 1)}`;
     const forgedPayload = Buffer.from(
-      JSON.stringify(tokens.claims({ sub: 'admin', scope: 'items:read items:write admin' })),
+      JSON.stringify(tokens.claims({ sub: 'admin', scope: 'widgets:read widgets:write admin' })),
     ).toString('base64url');
     const forgedHeader = Buffer.from(
       JSON.stringify({ alg: 'RS256', typ: 'at+jwt', kid: 'k' }),
