@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { closeStarted } from './support/cleanup';
+import { FixtureModule } from './support/fixture/fixture.module';
+import { FixtureTokens } from './support/fixture/fixture-tokens';
 import { startTestApp, TestApp } from './support/test-app';
-import { TokenFactory } from './support/tokens';
 
 interface Problem {
   status: number;
@@ -13,8 +14,8 @@ interface Problem {
   errors?: { field: string; rule: string }[];
 }
 
-const tokens = new TokenFactory();
-const admin = tokens.rs256({ sub: 'admin-alice', scope: 'api-keys:admin items:read' });
+const tokens = new FixtureTokens();
+const admin = tokens.rs256({ sub: 'admin-alice', scope: 'api-keys:admin widgets:read' });
 
 const createKey = (app: TestApp, scopes: string[]) =>
   request(app.url)
@@ -41,14 +42,14 @@ describe('ApiKeyScopePolicy', () => {
     let app: TestApp;
 
     beforeAll(async () => {
-      app = await startTestApp(tokens.env());
+      app = await startTestApp(tokens.env(), [FixtureModule]);
     });
     afterAll(() => closeStarted(app));
 
     it.each([
       ['api-keys:admin', ['api-keys:admin']],
-      ['a scope only JWT routes declare', ['items:read']],
-      ['an undeclared scope beside a declared one', ['stock:write', 'reports:export']],
+      ['a scope only JWT routes declare', ['widgets:read']],
+      ['an undeclared scope beside a declared one', ['widgets:stock', 'reports:export']],
     ])(
       'when a key would carry %s, 400 names scopes and the rule, and no key is made',
       async (_case, scopes) => {
@@ -59,14 +60,14 @@ describe('ApiKeyScopePolicy', () => {
     );
 
     it('when a key carries the scope an API-key route declares, it is created and opens that route', async () => {
-      const res = await createKey(app, ['stock:write']);
+      const res = await createKey(app, ['widgets:stock']);
       expect(res.status).toBe(201);
-      const item = await request(app.url)
-        .post('/items')
+      const widget = await request(app.url)
+        .post('/fixture/widgets')
         .set('Authorization', `Bearer ${tokens.rs256()}`)
         .send({ name: 'crate' });
       const put = await request(app.url)
-        .put(`/items/${(item.body as { id: string }).id}/stock`)
+        .put(`/fixture/widgets/${(widget.body as { id: string }).id}/stock`)
         .set('X-API-Key', (res.body as { key: string }).key)
         .send({ stock: 4 });
       expect(put.status).toBe(200);
@@ -77,10 +78,10 @@ describe('ApiKeyScopePolicy', () => {
     let app: TestApp;
 
     beforeAll(async () => {
-      app = await startTestApp({
-        ...tokens.env(),
-        API_KEY_ALLOWED_SCOPES: 'reports:export, inventory:read',
-      });
+      app = await startTestApp(
+        { ...tokens.env(), API_KEY_ALLOWED_SCOPES: 'reports:export, inventory:read' },
+        [FixtureModule],
+      );
     });
     afterAll(() => closeStarted(app));
 
@@ -90,7 +91,7 @@ describe('ApiKeyScopePolicy', () => {
     });
 
     it('when a key carries a scope the routes declare but the list leaves out, 400', async () => {
-      expectScopeRefused(await createKey(app, ['stock:write']), 'stock:write');
+      expectScopeRefused(await createKey(app, ['widgets:stock']), 'widgets:stock');
     });
   });
 
@@ -106,7 +107,9 @@ describe('ApiKeyScopePolicy', () => {
     });
 
     it('when such a key is rotated, 409 and no successor; revoking it still works', async () => {
-      const before = await startTestApp({ ...shared, API_KEY_ALLOWED_SCOPES: 'legacy:all' });
+      const before = await startTestApp({ ...shared, API_KEY_ALLOWED_SCOPES: 'legacy:all' }, [
+        FixtureModule,
+      ]);
       let id: string;
       try {
         const res = await createKey(before, ['legacy:all']);
@@ -115,7 +118,7 @@ describe('ApiKeyScopePolicy', () => {
       } finally {
         await before.close();
       }
-      const after = await startTestApp(shared);
+      const after = await startTestApp(shared, [FixtureModule]);
       try {
         const rotate = await request(after.url)
           .post(`/api-keys/${id}/rotate`)
