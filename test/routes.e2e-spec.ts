@@ -7,9 +7,10 @@ import { ApiKeyAuth, JwtAuth, Public } from '../src/kit/auth/route-security.deco
 import { AppConfig } from '../src/kit/config/app-config';
 import { closeStarted } from './support/cleanup';
 import { logCapture } from './support/log-capture';
+import { FixtureModule } from './support/fixture/fixture.module';
+import { WIDGET_SCOPES } from './support/fixture/widget.schema';
 import { startTestApp, TestApp } from './support/test-app';
 import { TokenFactory } from './support/tokens';
-import { DemoModule } from '../src/demo/demo.module';
 
 /** Deny by default: every mapped route refuses an anonymous request unless it is public. */
 describe('RouteAuditService', () => {
@@ -17,7 +18,7 @@ describe('RouteAuditService', () => {
   let app: TestApp;
 
   beforeAll(async () => {
-    app = await startTestApp(tokens.env());
+    app = await startTestApp(tokens.env(), [FixtureModule]);
   });
   afterAll(() => closeStarted(app));
 
@@ -42,7 +43,7 @@ describe('RouteAuditService', () => {
     const running = app.app.get(RouteAuditService).routes().map(key).sort();
     const fromModules = RouteAuditService.routesOf(
       RouteAuditService.controllersIn(
-        AppModule.forRoot(app.config, [DemoModule], { logDestination: logCapture }),
+        AppModule.forRoot(app.config, [FixtureModule], { logDestination: logCapture }),
       ),
     )
       .map(key)
@@ -83,7 +84,7 @@ describe('RouteAuditService', () => {
     });
     @Module({ controllers: [controller] })
     class PlantedModule {}
-    const nest = await AppFactory.create(config, [DemoModule, PlantedModule], {
+    const nest = await AppFactory.create(config, [FixtureModule, PlantedModule], {
       logDestination: logCapture,
       shutdownSignals: false,
     });
@@ -98,8 +99,8 @@ describe('RouteAuditService', () => {
     @Controller('mixed')
     class MixedController {
       @Get()
-      @JwtAuth('items:read')
-      @ApiKeyAuth('items:read')
+      @JwtAuth(WIDGET_SCOPES.read)
+      @ApiKeyAuth(WIDGET_SCOPES.read)
       list(): string[] {
         return [];
       }
@@ -135,8 +136,8 @@ describe('RouteAuditService', () => {
     @Controller('twice')
     class TwiceController {
       @Get()
-      @JwtAuth('items:read')
-      @JwtAuth('items:write')
+      @JwtAuth(WIDGET_SCOPES.read)
+      @JwtAuth(WIDGET_SCOPES.write)
       list(): string[] {
         return [];
       }
@@ -156,7 +157,7 @@ describe('RouteAuditService', () => {
       }
 
       @Get('b')
-      @ApiKeyAuth('stock:write')
+      @ApiKeyAuth(WIDGET_SCOPES.stock)
       machine(): string[] {
         return [];
       }
