@@ -81,7 +81,7 @@ describe.each(backends)('ApiKeysService storage on %s', (_name, open) => {
         hasher,
         verifier,
         config,
-        new ApiKeyScopePolicy(['stock:write', 'a']),
+        new ApiKeyScopePolicy(['widgets:stock', 'a']),
       ),
     };
   }
@@ -113,7 +113,7 @@ describe.each(backends)('ApiKeysService storage on %s', (_name, open) => {
     const { service } = keyStore({ API_KEY_PEPPER: strong() });
     const minted: { id: string; key: string }[] = [];
     for (let i = 0; i < 3; i++) {
-      minted.push(await service.create({ name: `k${i}`, scopes: ['stock:write'] }, 'tester'));
+      minted.push(await service.create({ name: `k${i}`, scopes: ['widgets:stock'] }, 'tester'));
     }
     minted.push(await service.rotate(minted[0].id, {}, 'tester'));
     await service.revoke(minted[1].id, 'tester');
