@@ -7,8 +7,9 @@ import { closeStarted } from './support/cleanup';
 import { logCapture } from './support/log-capture';
 import { startTestApp, TestApp } from './support/test-app';
 import { freePort } from './support/app-process';
+import { FixtureModule } from './support/fixture/fixture.module';
+import { FixtureTokens } from './support/fixture/fixture-tokens';
 import { OwnRedis } from './support/own-redis';
-import { TokenFactory } from './support/tokens';
 
 const sleep = (ms: number) =>
   new Promise((resolve) => {
@@ -33,13 +34,13 @@ async function until(check: () => boolean, what: string): Promise<void> {
 const withRedis = process.env.TEST_REDIS_URL ? describe : describe.skip;
 
 withRedis('ApiKeyRevocationFanout', () => {
-  const tokens = new TokenFactory();
-  const admin = tokens.rs256({ sub: 'admin', scope: 'api-keys:admin items:write' });
+  const tokens = new FixtureTokens();
+  const admin = tokens.rs256({ sub: 'admin', scope: 'api-keys:admin widgets:read widgets:write' });
   let dir: string;
   let redis: OwnRedis;
   let a: TestApp;
   let b: TestApp;
-  let itemId: string;
+  let widgetId: string;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'lp-fanout-'));
@@ -52,13 +53,14 @@ withRedis('ApiKeyRevocationFanout', () => {
       REDIS_KEY_PREFIX: 'lp-fanout-test',
       API_KEY_FAILURES_PER_MINUTE: '1000',
     };
-    a = await startTestApp(env);
-    b = await startTestApp(env);
-    const item = await request(a.url)
-      .post('/items')
+    a = await startTestApp(env, [FixtureModule]);
+    b = await startTestApp(env, [FixtureModule]);
+    // The fixture keeps widgets in memory: the widget lives on B, where the key is used.
+    const widget = await request(b.url)
+      .post('/fixture/widgets')
       .set('Authorization', `Bearer ${admin}`)
       .send({ name: 'fanout', stock: 0 });
-    itemId = (item.body as { id: string }).id;
+    widgetId = (widget.body as { id: string }).id;
   });
 
   afterAll(async () => {
@@ -67,17 +69,20 @@ withRedis('ApiKeyRevocationFanout', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const useOn = (app: TestApp, key: string) =>
-    request(app.url).put(`/items/${itemId}/stock`).set('X-API-Key', key).send({ stock: 1 });
+  const useOnB = (key: string) =>
+    request(b.url)
+      .put(`/fixture/widgets/${widgetId}/stock`)
+      .set('X-API-Key', key)
+      .send({ stock: 1 });
 
   async function keyCachedOnB(): Promise<{ id: string; key: string }> {
     const created = await request(a.url)
       .post('/api-keys')
       .set('Authorization', `Bearer ${admin}`)
-      .send({ name: 'fanout', scopes: ['stock:write'] });
+      .send({ name: 'fanout', scopes: ['widgets:stock'] });
     expect(created.status).toBe(201);
     const { id, key } = created.body as { id: string; key: string };
-    expect((await useOn(b, key)).status).toBe(200);
+    expect((await useOnB(key)).status).toBe(200);
     return { id, key };
   }
 
@@ -89,7 +94,7 @@ withRedis('ApiKeyRevocationFanout', () => {
     expect((await revokeOnA(id)).status).toBe(200);
     let status = 200;
     for (let i = 0; i < 200 && status === 200; i++) {
-      status = (await useOn(b, key)).status;
+      status = (await useOnB(key)).status;
       if (status === 200) await sleep(5);
     }
     expect(status).toBe(401);
@@ -103,7 +108,7 @@ withRedis('ApiKeyRevocationFanout', () => {
     expect((await revokeOnA(id)).status).toBe(200);
     expect(logCapture.text()).toContain('other instances drop this key when their cache expires');
     // No message can reach B: its cached verification (short TTL) still answers.
-    expect((await useOn(b, key)).status).toBe(200);
+    expect((await useOnB(key)).status).toBe(200);
 
     await redis.start();
     // Both instances' subscribers come back (one log capture per test file holds both).
@@ -113,6 +118,6 @@ withRedis('ApiKeyRevocationFanout', () => {
         .filter((l) => l.msg === 'revocation channel reconnected: verification cache dropped')
         .length;
     await until(() => resynced() >= 2, 'both subscribers to come back');
-    expect((await useOn(b, key)).status).toBe(401);
+    expect((await useOnB(key)).status).toBe(401);
   });
 });
