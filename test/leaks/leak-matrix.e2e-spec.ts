@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { ApiKeyScopePolicy } from '../../src/kit/api-keys/api-key-scope.policy';
 import { RouteAuditService } from '../../src/kit/auth/route-audit.service';
 import { OpenApiDocument } from '../../src/kit/openapi/openapi-document';
 import { CaptureServer } from '../support/capture-server';
@@ -22,8 +23,9 @@ import { SchemaExample } from './schema-example';
  *
  * The app mounts the test fixture, and the matrix reads everything else from the app itself:
  * the routes from the route audit, the scopes its token and keys carry from the routes'
- * declarations, and a valid body for each route from the schema the route declares. A route an
- * adopter adds is therefore covered, 2xx included, with no edit here.
+ * declarations, a valid body for each route from the schema the route declares (with the scopes
+ * the app allows keys to carry), and each parameter from a resource its collection created. A
+ * route an adopter adds is therefore covered, 2xx included, with no edit here.
  */
 /** Vectors that carry two credentials: RFC 6750 §2 says a client must not. */
 const TWO_CREDENTIALS: ReadonlySet<string> = new Set([
@@ -56,8 +58,8 @@ describe('Leak matrix', () => {
     res.statusCode = turn === 0 ? 200 : turn === 1 ? 500 : 401;
     res.end(turn === 0 ? '{"available":7}' : JSON.stringify({ echo: req.rawHeaders }));
   });
-  /** A resource each collection route created, by path: the value for its routes' parameters. */
-  const created = new Map<string, string>();
+  /** The resources each collection route created, by path: the values for its routes' parameters. */
+  const created = new Map<string, string[]>();
   let examples: SchemaExample;
   let apiKey = '';
   let revokedKey = '';
@@ -122,18 +124,15 @@ describe('Leak matrix', () => {
     };
     jwtScopes = declared('jwt');
     keyScopes = declared('api-key');
-    examples = new SchemaExample(OpenApiDocument.build(app.app));
+    examples = new SchemaExample(
+      OpenApiDocument.build(app.app),
+      app.app.get(ApiKeyScopePolicy).allowed,
+    );
     // Every collection a person can add to gets one resource, from a body its schema accepts.
     for (const r of routes) {
       if (r.method !== 'POST' || r.path.includes(':') || r.security?.scheme !== 'jwt') continue;
-      const res = await rawRequest(app.url, {
-        method: 'POST',
-        path: r.path,
-        headers: { authorization: `Bearer ${validToken()}`, 'content-type': 'application/json' },
-        body: examples.body(r.method, r.path) ?? '{}',
-      });
-      const id = res.status < 300 ? (JSON.parse(res.body) as { id?: unknown }).id : undefined;
-      if (typeof id === 'string') created.set(r.path, id);
+      created.set(r.path, []);
+      await addTo(r.path);
     }
     apiKey = await createKey();
     revokedKey = await createKey();
@@ -155,14 +154,47 @@ describe('Leak matrix', () => {
    * A real key through the admin API. Its public id is meant to be logged; the secret part
    * after it is what must never appear, so that part is the canary.
    */
-  /** The id the longest collection path before the route's first parameter created, if any. */
-  function idFor(route: string): string {
-    const collection = route.slice(0, route.indexOf('/:'));
-    let best = '';
+  /** One more resource in `collection`, from a body its schema accepts; its id, if it has one. */
+  async function addTo(collection: string): Promise<string | undefined> {
+    const res = await rawRequest(app.url, {
+      method: 'POST',
+      path: collection,
+      headers: { authorization: `Bearer ${validToken()}`, 'content-type': 'application/json' },
+      body: examples.body('POST', collection) ?? '{}',
+    });
+    const id = res.status < 300 ? (JSON.parse(res.body) as { id?: unknown }).id : undefined;
+    if (typeof id !== 'string') return undefined;
+    created.get(collection)?.push(id);
+    return id;
+  }
+
+  /** The longest collection path before the route's first parameter, if the route has one. */
+  function collectionOf(route: string): string | undefined {
+    if (!route.includes('/:')) return undefined;
+    const prefix = route.slice(0, route.indexOf('/:'));
+    let best: string | undefined;
     for (const path of created.keys()) {
-      if (collection.startsWith(path) && path.length > best.length) best = path;
+      if (prefix.startsWith(path) && path.length > (best?.length ?? -1)) best = path;
     }
-    return created.get(best) ?? randomUUID();
+    return best;
+  }
+
+  /** The first resource the route's collection created, or an id that names nothing. */
+  function idFor(route: string): string {
+    const collection = collectionOf(route);
+    const ids = collection === undefined ? [] : (created.get(collection) ?? []);
+    return ids[0] ?? randomUUID();
+  }
+
+  /**
+   * A resource of its own for a route that changes one: an action can leave its resource in a
+   * state another route refuses (a revoked key cannot be rotated), and the order routes are
+   * visited in must not decide which of them reach a 2xx.
+   */
+  async function ownIdFor(route: string): Promise<string> {
+    const collection = collectionOf(route);
+    const id = collection === undefined ? undefined : await addTo(collection);
+    return id ?? idFor(route);
   }
 
   async function createKey(): Promise<string> {
@@ -385,13 +417,18 @@ describe('Leak matrix', () => {
 
   it('when every vector hits every route, no canary reaches any sink', async () => {
     const mapped = app.app.get(RouteAuditService).routes();
-    const targets = [
-      ...mapped.map((r) => ({
+    const withIds: { method: string; path: string; route: string; mapped: boolean }[] = [];
+    for (const r of mapped) {
+      const id = r.method === 'GET' ? idFor(r.path) : await ownIdFor(r.path);
+      withIds.push({
         method: r.method,
-        path: r.path.replace(/:[A-Za-z]+/g, () => idFor(r.path)),
+        path: r.path.replace(/:[A-Za-z]+/g, () => id),
         route: r.path,
         mapped: true,
-      })),
+      });
+    }
+    const targets = [
+      ...withIds,
       ...mapped
         .filter((r) => r.path.includes(':'))
         .map((r) => ({
@@ -420,17 +457,21 @@ describe('Leak matrix', () => {
         await Promise.all(batch.slice(i, i + 8).map(([vector, req]) => send(vector, req, route)));
       }
     }
-    // Whatever a vector managed to store is read back by every reader route.
+    // Whatever a vector managed to store is read back by every reader route, from every resource.
     for (const r of mapped.filter((m) => m.method === 'GET' && m.security?.scheme === 'jwt')) {
-      await send(
-        'read-back',
-        {
-          method: 'GET',
-          path: r.path.replace(/:[A-Za-z]+/g, () => idFor(r.path)),
-          headers: { authorization: `Bearer ${validToken()}` },
-        },
-        `${r.method} ${r.path}`,
-      );
+      const collection = collectionOf(r.path);
+      const ids = collection === undefined ? [idFor(r.path)] : (created.get(collection) ?? []);
+      for (const id of ids) {
+        await send(
+          'read-back',
+          {
+            method: 'GET',
+            path: r.path.replace(/:[A-Za-z]+/g, () => id),
+            headers: { authorization: `Bearer ${validToken()}` },
+          },
+          `${r.method} ${r.path}`,
+        );
+      }
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
     scanner.scan('log', logCapture.text(), 'captured log stream');
@@ -447,8 +488,9 @@ describe('Leak matrix', () => {
     process.stdout.write(
       `leak matrix: ${mapped.length - unreached.length} of ${mapped.length} mapped routes answered a 2xx; none for: ${unreached.join(', ') || '(all reached)'}\n`,
     );
-    // The fixture's routes are ours: each one must have run its handler to the end.
-    expect(unreached.filter((route) => route.split(' ')[1].startsWith('/fixture/'))).toEqual([]);
+    // Every route mounted here is the kit's or the fixture's: each must have run its handler to
+    // the end, so a leak on a success path cannot hide behind a refusal.
+    expect(unreached).toEqual([]);
     expect(requests).toBeGreaterThan(200);
     // The outbound path really ran, once for each kind of downstream answer (200, 500, 401).
     expect(downstreamCalls).toBeGreaterThanOrEqual(3);

@@ -33,9 +33,20 @@ const WORDS = ['matrix text', 'matrix', 'matrix:read', 'matrix-1', '90d', 'a'];
  * one its validation pipe enforces, as the OpenAPI document publishes it): required fields only,
  * plain text within bounds, numbers within range, uuids, the first enum value. So the leak
  * matrix reaches every route an adopter adds, authenticated and with a 2xx, without test edits.
+ *
+ * `accepted` are words the running app itself says it takes (the scopes an API key may carry):
+ * they are tried before the plain words, so a field whose values the app narrows beyond its
+ * schema (a scope must also be allowed) still gets one the app accepts.
  */
 export class SchemaExample {
-  constructor(private readonly document: OpenAPIObject) {}
+  private readonly words: readonly string[];
+
+  constructor(
+    private readonly document: OpenAPIObject,
+    accepted: readonly string[] = [],
+  ) {
+    this.words = [...accepted, ...WORDS];
+  }
 
   /** The JSON body for `method path` (an Express path such as `/widgets/:id`), if it takes one. */
   body(method: string, expressPath: string): string | undefined {
@@ -76,7 +87,7 @@ export class SchemaExample {
       case 'boolean':
         return true;
       case 'string':
-        return SchemaExample.text(resolved);
+        return this.text(resolved);
       default:
         return resolved.default ?? null;
     }
@@ -109,7 +120,7 @@ export class SchemaExample {
     return integer ? Math.ceil(value) : value;
   }
 
-  private static text(schema: JsonSchema): string {
+  private text(schema: JsonSchema): string {
     switch (schema.format) {
       case 'uuid':
         return randomUUID();
@@ -125,7 +136,7 @@ export class SchemaExample {
     const pattern = schema.pattern === undefined ? undefined : new RegExp(schema.pattern);
     const fits = (word: string): boolean =>
       word.length >= min && word.length <= max && (!pattern || pattern.test(word));
-    const padded = WORDS.map((word) => word.padEnd(min, 'x'));
+    const padded = this.words.map((word) => word.padEnd(min, 'x'));
     return padded.find(fits) ?? 'matrix'.padEnd(min, 'x').slice(0, max);
   }
 }
