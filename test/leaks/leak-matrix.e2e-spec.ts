@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { FEATURES } from '../../src/features';
 import { ApiKeyScopePolicy } from '../../src/kit/api-keys/api-key-scope.policy';
 import { RouteAuditService } from '../../src/kit/auth/route-audit.service';
 import { OpenApiDocument } from '../../src/kit/openapi/openapi-document';
@@ -110,7 +111,9 @@ describe('Leak matrix', () => {
         DOWNSTREAM_BASE_URL: downstreamUrl,
         DOWNSTREAM_API_KEY: downstreamKey,
       },
-      [FixtureModule],
+      // The app's own modules (src/features.ts) beside the fixture: a route an adopter adds is
+      // swept like the kit's, success paths included, with no edit here.
+      [...FEATURES, FixtureModule],
     );
     const routes = app.app.get(RouteAuditService).routes();
     const declared = (scheme: 'jwt' | 'api-key'): string[] => {
