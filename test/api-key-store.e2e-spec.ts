@@ -71,7 +71,7 @@ describe.each(backends)('ApiKeysService storage on %s', (_name, open) => {
       ...env,
     });
     const repository = new ApiKeyRepository(db);
-    const hasher = new ApiKeyHasher(config);
+    const hasher = new ApiKeyHasher(config, null);
     const verifier = new ApiKeyVerifier(repository, hasher, config);
     return {
       hasher,

@@ -69,7 +69,7 @@ async function main(): Promise<void> {
   }).migrateToLatest();
   if (error) throw new Error('migration failed');
   const repository = new ApiKeyRepository(db);
-  const hasher = new ApiKeyHasher(config);
+  const hasher = new ApiKeyHasher(config, null);
   const verifier = new ApiKeyVerifier(repository, hasher, config);
   const service = new ApiKeysService(
     repository,

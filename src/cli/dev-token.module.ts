@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { DevIssuer } from '../kit/auth/dev-issuer';
+import { DevKeyMaterial } from '../kit/auth/dev-key-material';
 import { AppConfig } from '../kit/config/app-config';
 import { AppConfigModule } from '../kit/config/app-config.module';
 
@@ -15,7 +16,11 @@ export class DevTokenModule {
       module: DevTokenModule,
       imports: [AppConfigModule.forRoot(config)],
       providers: [
-        { provide: DevIssuer, inject: [AppConfig], useFactory: (c: AppConfig) => new DevIssuer(c) },
+        {
+          provide: DevIssuer,
+          inject: [AppConfig, DevKeyMaterial],
+          useFactory: (c: AppConfig, keys: DevKeyMaterial | null) => new DevIssuer(c, keys),
+        },
       ],
     };
   }

@@ -128,7 +128,7 @@ describe('ApiKeyFormat', () => {
       JWT_SECRET: randomBytes(32).toString('base64url'),
       API_KEY_PEPPER: randomBytes(32).toString('base64url'),
     });
-    const redactor = new Redactor(config);
+    const redactor = new Redactor(config, null);
     for (const environment of ['live', 'test'] as const) {
       const { key } = ApiKeyFormat.generate(environment);
       expect(redactor.redact(`sent "${key}", then`)).toBe('sent "[REDACTED]", then');

@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { createHmac, createSecretKey, KeyObject, timingSafeEqual } from 'node:crypto';
+import { DevKeyMaterial } from '../auth/dev-key-material';
 import { AppConfig } from '../config/app-config';
 import type { Secret } from '../config/secret';
 
@@ -26,8 +27,13 @@ export class ApiKeyHasher {
   readonly current: Pepper;
   private readonly peppers = new Map<string, Pepper>();
 
-  constructor(config: AppConfig) {
-    this.current = ApiKeyHasher.pepper(config.apiKeys.pepper);
+  /** `devKeys` supplies the pepper when API_KEY_PEPPER is unset (outside production only). */
+  constructor(config: AppConfig, @Inject(DevKeyMaterial) devKeys: DevKeyMaterial | null) {
+    const secret = config.apiKeys.pepper ?? devKeys?.pepper;
+    if (!secret) {
+      throw new Error('API_KEY_PEPPER is unset and no development key material is loaded');
+    }
+    this.current = ApiKeyHasher.pepper(secret);
     for (const pepper of [
       this.current,
       ...config.apiKeys.previousPeppers.map((p) => ApiKeyHasher.pepper(p)),

@@ -28,7 +28,7 @@ function store(db: Database, env: Record<string, string>) {
     ...env,
   });
   const repository = new ApiKeyRepository(db);
-  const hasher = new ApiKeyHasher(config);
+  const hasher = new ApiKeyHasher(config, null);
   const verifier = new ApiKeyVerifier(repository, hasher, config);
   const service = new ApiKeysService(
     repository,
@@ -236,12 +236,12 @@ describe('ApiKeyHasher', () => {
       API_KEY_PEPPER: current,
       API_KEY_PEPPER_PREVIOUS: previous.join(','),
     };
-    const a = new ApiKeyHasher(AppConfig.fromEnv(env));
-    const b = new ApiKeyHasher(AppConfig.fromEnv(env));
+    const a = new ApiKeyHasher(AppConfig.fromEnv(env), null);
+    const b = new ApiKeyHasher(AppConfig.fromEnv(env), null);
     expect(a.current.id).toBe(b.current.id);
     expect(a.current.id).toMatch(/^[A-Za-z0-9_-]{16}$/);
     expect(a.current.id).not.toBe(
-      new ApiKeyHasher(AppConfig.fromEnv({ ...env, API_KEY_PEPPER: previous[0] })).current.id,
+      new ApiKeyHasher(AppConfig.fromEnv({ ...env, API_KEY_PEPPER: previous[0] }), null).current.id,
     );
     const secrets = AppConfig.fromEnv(env)
       .secrets()

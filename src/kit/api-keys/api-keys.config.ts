@@ -16,8 +16,11 @@ export const apiKeysEnv = apiKeysEnvSchema.shape;
 type ApiKeysEnv = z.infer<typeof apiKeysEnvSchema>;
 
 export interface ApiKeySettings {
-  /** Hashes new keys and verifies the keys hashed with it (ApiKeyHasher). */
-  pepper: Secret;
+  /**
+   * Hashes new keys and verifies the keys hashed with it (ApiKeyHasher). Null outside
+   * production when API_KEY_PEPPER is unset: the development pepper (DevKeyMaterial) is used.
+   */
+  pepper: Secret | null;
   /** Retired peppers: they verify keys hashed before a pepper rotation, never new keys. */
   previousPeppers: readonly Secret[];
   /** `live` in production, `test` elsewhere: a test key never works in production. */
@@ -27,15 +30,14 @@ export interface ApiKeySettings {
   allowedScopes: readonly string[] | null;
 }
 
-/** Null when the pepper is missing (production only: elsewhere a development pepper is used). */
+/** Null when the pepper is missing in production (elsewhere the development pepper is used). */
 export function parseApiKeys(
   env: ApiKeysEnv,
-  { production, secrets, problems, devKeys }: ParseContext,
+  { production, secrets, problems }: ParseContext,
 ): ApiKeySettings | null {
-  let pepper = secrets.API_KEY_PEPPER;
+  const pepper = secrets.API_KEY_PEPPER;
   if (pepper) checkStrength('API_KEY_PEPPER', pepper, production, problems);
   else if (production) problems.push('API_KEY_PEPPER: required in production');
-  else pepper = devKeys().pepper;
   const previousPeppers = (secrets.API_KEY_PEPPER_PREVIOUS ?? '')
     .split(',')
     .map((p) => p.trim())
@@ -43,9 +45,9 @@ export function parseApiKeys(
   for (const previous of previousPeppers) {
     checkStrength('API_KEY_PEPPER_PREVIOUS', previous, production, problems);
   }
-  if (!pepper) return null;
+  if (!pepper && production) return null;
   return {
-    pepper: new Secret(pepper),
+    pepper: pepper ? new Secret(pepper) : null,
     previousPeppers: previousPeppers.map((p) => new Secret(p)),
     environment: production ? 'live' : 'test',
     failuresPerMinute: env.API_KEY_FAILURES_PER_MINUTE,

@@ -5,6 +5,7 @@ import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { AppConfig } from '../config/app-config';
 import { AuthenticationGuard } from './authentication.guard';
 import { DevIssuer } from './dev-issuer';
+import { DevKeyMaterial } from './dev-key-material';
 import { DevIssuerController } from './dev-issuer.controller';
 import { JwtAuthenticator } from './jwt.authenticator';
 import { JwtKeyResolver } from './jwt-key.resolver';
@@ -32,8 +33,8 @@ export class AuthModule {
     if (devIssuer) {
       providers.push({
         provide: DevIssuer,
-        inject: [AppConfig],
-        useFactory: (c: AppConfig) => new DevIssuer(c),
+        inject: [AppConfig, DevKeyMaterial],
+        useFactory: (c: AppConfig, keys: DevKeyMaterial | null) => new DevIssuer(c, keys),
       });
     }
     return {

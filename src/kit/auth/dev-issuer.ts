@@ -1,6 +1,7 @@
 import { JwtService } from '@nestjs/jwt';
 import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
+import type { DevKeyMaterial } from './dev-key-material';
 
 export interface MintOptions {
   subject: string;
@@ -15,33 +16,34 @@ export interface MintOptions {
 export class DevIssuer {
   private readonly jwt: JwtService;
 
-  constructor(private readonly config: AppConfig) {
-    const source = config.jwt.keySource;
-    if (source.kind !== 'dev-issuer' || config.isProduction) {
+  private readonly keys: DevKeyMaterial;
+
+  constructor(
+    private readonly config: AppConfig,
+    keys: DevKeyMaterial | null,
+  ) {
+    if (config.jwt.keySource.kind !== 'dev-issuer' || config.isProduction || !keys) {
       throw new Error('The development issuer runs only outside production with no key source set');
     }
-    this.jwt = new JwtService({ privateKey: source.signingKey });
+    this.keys = keys;
+    this.jwt = new JwtService({ privateKey: keys.signingKey });
   }
 
   /** The public key as an RFC 7517 JWK Set, as an identity provider would publish it. */
   jwks(): { keys: Record<string, unknown>[] } {
-    const source = this.config.jwt.keySource;
-    if (source.kind !== 'dev-issuer') return { keys: [] };
-    const jwk = source.key.export({ format: 'jwk' });
+    const jwk = this.keys.publicKey.export({ format: 'jwk' });
     return {
-      keys: [{ kty: jwk.kty, n: jwk.n, e: jwk.e, kid: source.kid, alg: 'RS256', use: 'sig' }],
+      keys: [{ kty: jwk.kty, n: jwk.n, e: jwk.e, kid: this.keys.kid, alg: 'RS256', use: 'sig' }],
     };
   }
 
   mint(options: MintOptions): string {
-    const source = this.config.jwt.keySource;
-    const kid = source.kind === 'dev-issuer' ? source.kid : undefined;
     const ttl = Math.min(options.ttlSeconds ?? 900, this.config.jwt.maxLifetimeSeconds);
     return this.jwt.sign(
       { scope: options.scopes.join(' '), client_id: 'leakproof-dev', jti: randomUUID() },
       {
         algorithm: 'RS256',
-        keyid: kid,
+        keyid: this.keys.kid,
         header: { alg: 'RS256', typ: 'at+jwt' },
         issuer: this.config.jwt.issuer,
         audience: this.config.jwt.audience,

@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { createPublicKey, KeyObject } from 'node:crypto';
 import { JwksClient } from 'jwks-rsa';
 import { AppConfig } from '../config/app-config';
+import { DevKeyMaterial } from './dev-key-material';
 import type { JwtSettings } from './jwt.config';
 import { TokenRejectedError } from './token-rejected.error';
 
@@ -26,11 +27,14 @@ const FORBIDDEN_HEADERS = ['jku', 'x5u', 'jwk', 'x5c', 'crit', 'cty', 'b64'] as 
 export class JwtKeyResolver {
   private readonly settings: JwtSettings;
   private readonly jwks: JwksClient | null;
+  /** The one verification key, when it is not fetched from a JWKS. */
+  private readonly key: KeyObject | null;
   private readonly jwksKeys = new Map<string, { key: KeyObject; expires: number }>();
 
-  constructor(config: AppConfig) {
+  constructor(config: AppConfig, @Inject(DevKeyMaterial) devKeys: DevKeyMaterial | null) {
     this.settings = config.jwt;
     const source = this.settings.keySource;
+    this.key = JwtKeyResolver.configuredKey(source, devKeys);
     // Security: cache keys, rate-limit refetches, bound each fetch in time, so tokens with
     // unknown `kid`s cannot turn into a flood of fetches (docs/threat-model.md, section 9).
     this.jwks =
@@ -49,9 +53,18 @@ export class JwtKeyResolver {
 
   async resolve(rawToken: string): Promise<KeyObject> {
     const header = this.checkHeader(rawToken);
-    const source = this.settings.keySource;
-    if (source.kind !== 'jwks') return source.key;
+    if (this.key) return this.key;
     return this.jwksKey(header.kid);
+  }
+
+  private static configuredKey(
+    source: JwtSettings['keySource'],
+    devKeys: DevKeyMaterial | null,
+  ): KeyObject | null {
+    if (source.kind === 'jwks') return null;
+    if (source.kind !== 'dev-issuer') return source.key;
+    if (!devKeys) throw new Error('The development issuer needs its key material loaded');
+    return devKeys.publicKey;
   }
 
   private checkHeader(rawToken: string): Record<string, unknown> {

@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, createSecretKey, KeyObject } from 'node:crypto';
+import { createPublicKey, createSecretKey, KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { list, type ParseContext } from '../config/env-values';
 import { Secret } from '../config/secret';
@@ -37,13 +37,8 @@ export type JwtKeySource =
   | { kind: 'jwks'; uri: string }
   | { kind: 'public-key'; key: KeyObject }
   | { kind: 'secret'; key: KeyObject; secret: Secret }
-  | {
-      kind: 'dev-issuer';
-      key: KeyObject;
-      signingKey: KeyObject;
-      signingKeyPem: Secret;
-      kid: string;
-    };
+  /** The development issuer: its key is DevKeyMaterial's, kept in `dir`. */
+  | { kind: 'dev-issuer'; dir: string };
 
 export interface JwtSettings {
   issuer: string;
@@ -83,7 +78,7 @@ export function parseJwt(env: JwtEnv, context: ParseContext): JwtSettings | null
 /** Exactly one of JWT_JWKS_URI, JWT_PUBLIC_KEY, JWT_SECRET; none: the development issuer. */
 function keySourceOf(
   env: JwtEnv,
-  { production, secrets, problems, devKeys }: ParseContext,
+  { production, secrets, problems, devKeysDir }: ParseContext,
 ): JwtKeySource | null {
   const set = [
     env.JWT_JWKS_URI ? 'JWT_JWKS_URI' : null,
@@ -126,15 +121,7 @@ function keySourceOf(
     problems.push('JWT_JWKS_URI, JWT_PUBLIC_KEY, JWT_SECRET: production needs exactly one');
     return null;
   }
-  const dev = devKeys();
-  const signingKey = createPrivateKey(dev.privateKeyPem);
-  return {
-    kind: 'dev-issuer',
-    key: createPublicKey(signingKey),
-    signingKey,
-    signingKeyPem: new Secret(dev.privateKeyPem),
-    kid: dev.kid,
-  };
+  return { kind: 'dev-issuer', dir: devKeysDir };
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   Module,
   OnApplicationBootstrap,
 } from '@nestjs/common';
+import { DevKeyMaterial } from '../auth/dev-key-material';
 import { AppConfig } from './app-config';
 
 /**
@@ -23,15 +24,23 @@ export class ConfigWarnings implements OnApplicationBootstrap {
   }
 }
 
-/** Provides the validated AppConfig everywhere. Global: configuration is read by every module. */
+/**
+ * Provides the validated AppConfig everywhere, and the development key material (null unless the
+ * configuration uses it), loaded or created here at app start rather than while parsing. Global:
+ * configuration is read by every module.
+ */
 @Global()
 @Module({})
 export class AppConfigModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppConfigModule,
-      providers: [{ provide: AppConfig, useValue: config }, ConfigWarnings],
-      exports: [AppConfig],
+      providers: [
+        { provide: AppConfig, useValue: config },
+        { provide: DevKeyMaterial, useFactory: () => DevKeyMaterial.forConfig(config) },
+        ConfigWarnings,
+      ],
+      exports: [AppConfig, DevKeyMaterial],
     };
   }
 }

@@ -1,5 +1,5 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
@@ -186,12 +186,24 @@ describe('AppConfig', () => {
     ).toContain('DATABASE_URL_FILE: the file cannot be read');
   });
 
-  it('when no key source is set outside production, the development issuer is used', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'lp-dev-'));
+  it('when no key source is set outside production, the development issuer is used and parsing writes nothing', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'lp-dev-')), 'keys');
     const config = AppConfig.fromEnv({ NODE_ENV: 'development', DEV_KEYS_DIR: dir });
-    expect(config.jwt.keySource.kind).toBe('dev-issuer');
+    expect(config.jwt.keySource).toEqual({ kind: 'dev-issuer', dir });
+    expect(config.apiKeys.pepper).toBeNull();
+    expect(config.devKeys).toEqual({ dir });
     expect(config.jwt.algorithms).toEqual(['RS256']);
     expect(config.docs.enabled).toBe(true);
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it('when a key source and a pepper are set, no development key material is asked for', () => {
+    const config = AppConfig.fromEnv({
+      NODE_ENV: 'development',
+      JWT_SECRET: strong(),
+      API_KEY_PEPPER: strong(),
+    });
+    expect(config.devKeys).toBeNull();
   });
 });
 

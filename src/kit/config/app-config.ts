@@ -10,7 +10,6 @@ import { parseRedis, type RedisSettings } from '../redis/redis.config';
 import { parseShutdown, type ShutdownSettings } from '../shutdown/shutdown.config';
 import { parseRateLimit, type RateLimitSettings } from '../throttling/rate-limit.config';
 import { ConfigError } from './config-error';
-import { DevKeyFiles } from './dev-key-files';
 import type { ParseContext } from './env-values';
 import { type Env, envSchema } from './env.schema';
 import { Secret } from './secret';
@@ -31,6 +30,12 @@ export interface AppSettings {
   downstream: DownstreamSettings | null;
   log: LogSettings;
   shutdown: ShutdownSettings;
+  /**
+   * Where the development key material lives, when the development issuer or the development
+   * pepper is in use (outside production only); null otherwise. Parsing never touches it: the
+   * DevKeyMaterial provider (src/kit/auth/dev-key-material.ts) loads or creates it at app start.
+   */
+  devKeys: { dir: string } | null;
   /** Sound but unsafe choices, each naming a variable and never a value; logged once at boot. */
   warnings: readonly string[];
 }
@@ -52,6 +57,7 @@ export class AppConfig implements AppSettings {
   readonly downstream: DownstreamSettings | null;
   readonly log: LogSettings;
   readonly shutdown: ShutdownSettings;
+  readonly devKeys: { dir: string } | null;
   readonly warnings: readonly string[];
 
   private constructor(settings: AppSettings) {
@@ -67,6 +73,7 @@ export class AppConfig implements AppSettings {
     this.downstream = settings.downstream;
     this.log = settings.log;
     this.shutdown = settings.shutdown;
+    this.devKeys = settings.devKeys;
     this.warnings = settings.warnings;
   }
 
@@ -75,16 +82,17 @@ export class AppConfig implements AppSettings {
   }
 
   /**
-   * Every configured secret, for the redaction core (exact-value matching): the JWT secret or
-   * development signing key, the peppers, the downstream key, and the connection URLs with the
-   * passwords in them. JWT_PUBLIC_KEY is not a secret.
+   * Every configured secret, for the redaction core (exact-value matching): the JWT secret, the
+   * peppers, the downstream key, and the connection URLs with the passwords in them.
+   * JWT_PUBLIC_KEY is not a secret. The development signing key and pepper are not
+   * configuration: DevKeyMaterial hands them to the redaction core itself.
    */
   secrets(): readonly Secret[] {
     const source = this.jwt.keySource;
     const values: Secret[] = [];
     if (source.kind === 'secret') values.push(source.secret);
-    if (source.kind === 'dev-issuer') values.push(source.signingKeyPem);
-    values.push(this.apiKeys.pepper, ...this.apiKeys.previousPeppers);
+    if (this.apiKeys.pepper) values.push(this.apiKeys.pepper);
+    values.push(...this.apiKeys.previousPeppers);
     if (this.downstream) values.push(this.downstream.apiKey);
     for (const url of [this.database.url, this.redis.url]) {
       if (!url) continue;
@@ -107,13 +115,7 @@ export class AppConfig implements AppSettings {
     }
     const env = parsed.data;
     const production = env.NODE_ENV === 'production';
-    let devKeys: DevKeyFiles | undefined;
-    const context: ParseContext = {
-      production,
-      secrets,
-      problems,
-      devKeys: () => (devKeys ??= DevKeyFiles.loadOrCreate(env.DEV_KEYS_DIR)),
-    };
+    const context: ParseContext = { production, secrets, problems, devKeysDir: env.DEV_KEYS_DIR };
 
     const jwt = parseJwt(env, context);
     const apiKeys = parseApiKeys(env, context);
@@ -135,6 +137,8 @@ export class AppConfig implements AppSettings {
       downstream,
       log: parseLog(env),
       shutdown: parseShutdown(env),
+      devKeys:
+        jwt.keySource.kind === 'dev-issuer' || !apiKeys.pepper ? { dir: env.DEV_KEYS_DIR } : null,
       warnings: production ? plainSecretWarnings(input) : [],
     });
   }

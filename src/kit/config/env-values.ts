@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { DevKeyFiles } from './dev-key-files';
 import type { SecretValues } from './secret-source';
 
 /**
@@ -26,6 +25,9 @@ export interface ParseContext {
   secrets: SecretValues;
   /** Problems found so far; a parser appends its own, naming the variable and the rule. */
   problems: string[];
-  /** The development key material (outside production only), loaded or created on first use. */
-  devKeys: () => DevKeyFiles;
+  /**
+   * Where the development key material is kept (DEV_KEYS_DIR). Parsing only names it; the
+   * DevKeyMaterial provider (src/kit/auth/dev-key-material.ts) reads or creates the files.
+   */
+  devKeysDir: string;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { apiKeysEnv } from '../api-keys/api-keys.config';
+import { devKeysEnv } from '../auth/dev-key-material';
 import { jwtEnv } from '../auth/jwt.config';
 import { databaseEnv } from '../database/database.config';
 import { downstreamEnv } from '../downstream/downstream.config';
@@ -10,7 +11,6 @@ import { docsEnv } from '../openapi/docs.config';
 import { redisEnv } from '../redis/redis.config';
 import { shutdownEnv } from '../shutdown/shutdown.config';
 import { rateLimitEnv } from '../throttling/rate-limit.config';
-import { devKeysEnv } from './dev-key-files';
 
 export { SECRET_VARIABLES } from './secret-source';
 

@@ -15,6 +15,7 @@ describe('ProcessSafetyNet', () => {
       DOWNSTREAM_BASE_URL: 'http://127.0.0.1:9',
       DOWNSTREAM_API_KEY: key,
     }),
+    null,
   );
 
   it('when a rejection goes unhandled, it is logged redacted and nothing is thrown', () => {

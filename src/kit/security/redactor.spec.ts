@@ -19,6 +19,7 @@ describe('Redactor', () => {
       DOWNSTREAM_BASE_URL: 'http://127.0.0.1:9',
       DOWNSTREAM_API_KEY: downstreamKey,
     }),
+    null,
   );
 
   it('when text holds a configured secret, the exact value is masked', () => {

@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { DevKeyMaterial } from '../auth/dev-key-material';
 import { AppConfig } from '../config/app-config';
 import { RequestContext } from './request-context';
 import { CREDENTIAL_QUERY_PARAMS } from './sensitive-names';
@@ -75,9 +76,9 @@ export class Redactor {
 
   private readonly configured: readonly string[];
 
-  constructor(config: AppConfig) {
-    this.configured = config
-      .secrets()
+  /** `devKeys`: the development key material when the app uses it, whose values are secrets too. */
+  constructor(config: AppConfig, @Inject(DevKeyMaterial) devKeys: DevKeyMaterial | null) {
+    this.configured = [...config.secrets(), ...(devKeys?.secrets() ?? [])]
       .map((s) => s.reveal())
       .filter((v) => v.length >= MIN_EXACT)
       .sort((a, b) => b.length - a.length);

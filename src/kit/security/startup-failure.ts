@@ -1,3 +1,4 @@
+import { DevKeyMaterial } from '../auth/dev-key-material';
 import { AppConfig } from '../config/app-config';
 import { Redactor } from './redactor';
 
@@ -40,7 +41,7 @@ export class StartupFailure {
   private static cause(error: unknown, config: AppConfig): string {
     if (!(error instanceof Error)) return 'a non-error value was thrown';
     if (Object.getPrototypeOf(error) === Error.prototype && !('code' in error)) {
-      const lines = new Redactor(config)
+      const lines = new Redactor(config, DevKeyMaterial.existing(config))
         .redact(error.message)
         .split('\n')
         .slice(0, MAX_LINES)
