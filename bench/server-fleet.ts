@@ -123,14 +123,7 @@ export class ServerFleet {
   private static createApiKey(dist: string, env: Record<string, string>): string {
     const cli = spawnSync(
       process.execPath,
-      [
-        join(dist, 'cli', 'api-key.cli.js'),
-        'create',
-        '--name',
-        'bench',
-        '--scope',
-        'stock:write',
-      ],
+      [join(dist, 'cli', 'api-key.cli.js'), 'create', '--name', 'bench', '--scope', 'stock:write'],
       { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, encoding: 'utf8' },
     );
     const key = cli.stdout.trim();
