@@ -66,9 +66,15 @@ describe('ApiErrorResponses', () => {
     doc = await document();
   });
 
-  it('when a controller is public, its handlers document no 401 and 400 only with input', () => {
-    expect(statuses('/open', 'get')).toEqual(['429', '500']);
+  it('when a controller is public, its handlers document no 401, and 400 (two credentials) even without input', () => {
+    expect(statuses('/open', 'get')).toEqual(['400', '429', '500']);
     expect(statuses('/open/{id}', 'get')).toEqual(['400', '429', '500']);
+    const without = doc.paths['/open'].get?.responses['400'] as ResponseObject;
+    const withInput = doc.paths['/open/{id}'].get?.responses['400'] as ResponseObject;
+    expect(without.description).toContain('more than one credential');
+    expect(without.description).not.toContain('schema');
+    expect(withInput.description).toContain('schema');
+    expect(withInput.description).toContain('more than one credential');
   });
 
   it('when a JWT route requires no scope, it documents 401 but no 403', () => {
@@ -82,7 +88,7 @@ describe('ApiErrorResponses', () => {
   });
 
   it('when a route takes an API key, its challenge is ApiKey, not Bearer', () => {
-    expect(statuses('/guarded/machine', 'post')).toEqual(['401', '403', '429', '500']);
+    expect(statuses('/guarded/machine', 'post')).toEqual(['400', '401', '403', '429', '500']);
     const unauthorized = doc.paths['/guarded/machine'].post?.responses['401'] as ResponseObject;
     expect(JSON.stringify(unauthorized.headers)).toContain('ApiKey realm=');
     expect(JSON.stringify(unauthorized.headers)).not.toContain('Bearer');

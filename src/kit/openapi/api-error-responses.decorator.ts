@@ -6,6 +6,10 @@ import { ApiProblemResponse } from './api-problem-response.decorator';
 
 type RouteDecorator = ClassDecorator & MethodDecorator;
 
+/** The 400 every route can give, whatever its scheme: RFC 6750 §2 allows one method per request. */
+const MULTIPLE_CREDENTIALS =
+  'it carries more than one credential (an `Authorization` header, an `X-API-Key` header, a credential in the query): `WWW-Authenticate: Bearer error="invalid_request"`.';
+
 /** Parameters a client controls and the validation pipe checks: they can earn a 400. */
 const INPUT_PARAMS: ReadonlySet<number> = new Set([
   RouteParamtypes.BODY,
@@ -16,7 +20,9 @@ const INPUT_PARAMS: ReadonlySet<number> = new Set([
 /**
  * The error responses an operation can give, derived from its one security declaration, so the
  * document cannot promise less (or more) than the pipeline does:
- * - 400 when the handler takes a body, query or path parameter (SchemaValidationPipe);
+ * - 400 everywhere: a request carrying more than one credential is refused before any scheme
+ *   runs (RFC 6750 §2, AuthenticationGuard); and, when the handler takes a body, query or path
+ *   parameter, a request that does not match its schema (SchemaValidationPipe);
  * - 401, and 403 when scopes are required, for JWT and API-key routes (RFC 6750 §3);
  * - 429 everywhere: the global RateLimitGuard counts every route before authentication;
  * - 500 everywhere, with the same closed body.
@@ -26,27 +32,33 @@ export function ApiErrorResponses(security: RouteSecurity): RouteDecorator {
   const shared = sharedResponses(security);
   const badRequest = ApiProblemResponse(
     HttpStatus.BAD_REQUEST,
-    'The request does not match the schema. `errors` names each field and broken rule, never the value sent.',
+    `The request does not match the schema (\`errors\` names each field and broken rule, never the value sent), or ${MULTIPLE_CREDENTIALS}`,
     {
       detail: 'The request does not match the schema.',
       errors: [{ field: 'name', rule: 'too_small' }],
     },
   );
+  const credentialConflict = ApiProblemResponse(
+    HttpStatus.BAD_REQUEST,
+    `The request ${MULTIPLE_CREDENTIALS.replace(/^it /, '')}`,
+  );
+  const for400 = (controller: object, name: string | symbol): MethodDecorator =>
+    takesInput(controller, name) ? badRequest : credentialConflict;
   return (target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
     if (key !== undefined && descriptor) {
       for (const decorate of shared) decorate(target, key, descriptor);
-      if (takesInput(target.constructor, key)) badRequest(target, key, descriptor);
+      for400(target.constructor, key)(target, key, descriptor);
       return;
     }
     // On a controller: the shared statuses at class level (merged into every operation), and
-    // 400 on each handler that takes input. Method decorators have all run by now.
+    // each handler's 400. Method decorators have all run by now.
     const controller = target as abstract new (...args: never[]) => object;
     for (const decorate of shared) decorate(controller);
     const prototype = (target as { prototype: object }).prototype;
     for (const name of Object.getOwnPropertyNames(prototype)) {
       const method = Object.getOwnPropertyDescriptor(prototype, name);
       if (name === 'constructor' || typeof method?.value !== 'function') continue;
-      if (takesInput(controller, name)) badRequest(prototype, name, method);
+      for400(controller, name)(prototype, name, method);
     }
   };
 }
