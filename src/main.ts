@@ -8,6 +8,7 @@ import { scrub } from './kit/config/secret-source';
 import { ProcessSafetyNet } from './kit/security/process-safety-net';
 import { Redactor } from './kit/security/redactor';
 import { StartupFailure, StartupStep } from './kit/security/startup-failure';
+import { LocalEnvFile } from './kit/config/local-env-file';
 
 interface Startup {
   step: StartupStep;
@@ -16,6 +17,7 @@ interface Startup {
 
 function loadConfig(): AppConfig {
   try {
+    LocalEnvFile.load();
     const config = AppConfig.fromEnv(process.env);
     scrub(process.env);
     return config;

@@ -7,6 +7,7 @@ import { AppModule } from '../app.module';
 import { FEATURES } from '../features';
 import { AppConfig } from '../kit/config/app-config';
 import { ConfigError } from '../kit/config/config-error';
+import { LocalEnvFile } from '../kit/config/local-env-file';
 import {
   ApiKeyScopeError,
   ApiKeyScopePolicy,
@@ -80,6 +81,7 @@ async function main(argv: string[]): Promise<number> {
     throw error;
   }
 
+  LocalEnvFile.load();
   let config: AppConfig;
   try {
     config = AppConfig.fromEnv(process.env);

@@ -4,6 +4,7 @@ import { DevIssuer } from '../kit/auth/dev-issuer';
 import { AppConfig } from '../kit/config/app-config';
 import { ConfigError } from '../kit/config/config-error';
 import { DevTokenModule } from './dev-token.module';
+import { LocalEnvFile } from '../kit/config/local-env-file';
 
 /**
  * `npm run token -- --sub alice --scope items:read [--scope items:write] [--ttl 900]`
@@ -34,6 +35,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write('--ttl must be a whole number of seconds\n');
     return 2;
   }
+  LocalEnvFile.load();
   try {
     const app = await NestFactory.createApplicationContext(
       DevTokenModule.forRoot(AppConfig.fromEnv(process.env)),
