@@ -1,6 +1,5 @@
 // Nest 12, Kysely and jose (under jwks-rsa) ship ESM only. Jest's module system cannot require() ESM, so @swc/jest compiles our
-// TypeScript and the @nestjs packages to CommonJS. This works on Node 20, 22 and 24 without
-// experimental flags.
+// TypeScript and the @nestjs packages to CommonJS, with no experimental flags.
 const swc = {
   jsc: {
     parser: { syntax: 'typescript', decorators: true },

@@ -1,3 +1,4 @@
+import './require-node';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { FEATURES } from './features';
