@@ -170,6 +170,18 @@ describe('api-key CLI', () => {
     },
   );
 
+  it.concurrent.each(['--help', '-h', 'help', 'list --help'])(
+    'when asked for help with `%s`, it prints the usage on stdout and exits 0',
+    async (args) => {
+      const run = await cli(...args.split(' '));
+      expect(run).toEqual({
+        code: 0,
+        stdout: expect.stringMatching(/^usage: npm run api-key/),
+        stderr: '',
+      });
+    },
+  );
+
   it.each([
     ['a key', () => ApiKeyFormat.generate('test').key],
     ['a JWT', () => TokenFactory.signHs(randomBytes(32), { alg: 'HS256' }, { sub: 'x' })],

@@ -52,6 +52,10 @@ interface Options {
  * value.
  */
 async function main(argv: string[]): Promise<number> {
+  if (asksForHelp(argv)) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   let command: string | undefined;
   let options: Options;
   let positionals: string[];
@@ -262,6 +266,11 @@ function currentUser(): string {
   } catch {
     return 'unknown';
   }
+}
+
+/** `help`, or `--help`/`-h` anywhere, before any other argument is judged. */
+function asksForHelp(argv: string[]): boolean {
+  return argv[0] === 'help' || argv.some((arg) => arg === '--help' || arg === '-h');
 }
 
 function usage(problem: string): number {

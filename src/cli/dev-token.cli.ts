@@ -11,7 +11,13 @@ import { LocalEnvFile } from '../kit/config/local-env-file';
  * Prints one token to stdout and nothing else, so `TOKEN=$(npm run -s token -- ...)` works.
  * Runs on a Nest application context of DevTokenModule.
  */
+const USAGE = 'usage: npm run token -- --sub NAME [--scope S ...] [--ttl SECONDS]\n';
+
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'help' || argv.some((arg) => arg === '--help' || arg === '-h')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   let values: { sub?: string; scope?: string[]; ttl?: string };
   try {
     ({ values } = parseArgs({
@@ -23,11 +29,11 @@ async function main(argv: string[]): Promise<number> {
       },
     }));
   } catch {
-    process.stderr.write('usage: npm run token -- --sub NAME [--scope S ...] [--ttl SECONDS]\n');
+    process.stderr.write(USAGE);
     return 2;
   }
   if (!values.sub) {
-    process.stderr.write('usage: npm run token -- --sub NAME [--scope S ...] [--ttl SECONDS]\n');
+    process.stderr.write(USAGE);
     return 2;
   }
   const ttl = values.ttl === undefined ? undefined : Number(values.ttl);
