@@ -17,6 +17,7 @@ import { DatabaseFactory } from '../src/kit/database/database.factory';
 import { MigrationSet } from '../src/kit/database/migration-set';
 import { ifStarted } from './support/cleanup';
 import { ThrowawayDatabase } from './support/test-app';
+import { describeWith } from './support/integration-services';
 
 const strong = (): string => randomBytes(32).toString('base64url');
 
@@ -43,23 +44,17 @@ const backends: [string, () => Promise<Backend>][] = [
     },
   ],
 ];
-// PostgreSQL joins in the integration run (`npm run test:integration` sets TEST_DATABASE_URL).
-const postgres = process.env.TEST_DATABASE_URL;
-if (postgres) {
-  backends.push([
-    'PostgreSQL',
-    async () => {
-      const db = await ThrowawayDatabase.create(postgres);
-      return { url: db.url, files: () => [], cleanup: () => db.drop() };
-    },
-  ]);
+/** PostgreSQL: a throwaway database on the integration run's server (TEST_DATABASE_URL). */
+async function postgres(): Promise<Backend> {
+  const db = await ThrowawayDatabase.create(process.env.TEST_DATABASE_URL ?? '');
+  return { url: db.url, files: () => [], cleanup: () => db.drop() };
 }
 
 /**
  * The key store on each database: no plaintext key is ever written (docs/threat-model.md,
  * promise P6), and rotating the pepper keeps old keys working while new keys use the new pepper.
  */
-describe.each(backends)('ApiKeysService storage on %s', (_name, open) => {
+function storageSuite(open: () => Promise<Backend>): void {
   let backend: Backend;
   let db: Database;
 
@@ -182,4 +177,11 @@ describe.each(backends)('ApiKeysService storage on %s', (_name, open) => {
     // The old pepper alone no longer verifies a key minted under the new one.
     expect((await before.verifier.verify(fresh.key)).ok).toBe(false);
   });
+}
+
+describe.each(backends)('ApiKeysService storage on %s', (_name, open) => {
+  storageSuite(open);
+});
+describeWith('TEST_DATABASE_URL', 'ApiKeysService storage on PostgreSQL', () => {
+  storageSuite(postgres);
 });

@@ -8,6 +8,7 @@ import { rawRequest } from './support/raw-http';
 import { startTestApp, TestApp } from './support/test-app';
 import { FixtureTokens } from './support/fixture/fixture-tokens';
 import { FixtureModule } from './support/fixture/fixture.module';
+import { describeWith } from './support/integration-services';
 
 describe('HealthController', () => {
   const tokens = new FixtureTokens();
@@ -34,9 +35,7 @@ describe('HealthController', () => {
  * front of the real PostgreSQL is closed — and the database password is a canary. Needs PostgreSQL: runs in the
  * integration run (`npm run test:integration`, part of .ci/run).
  */
-const withPostgres = process.env.TEST_DATABASE_URL ? describe : describe.skip;
-
-withPostgres('HealthController when PostgreSQL fails', () => {
+describeWith('TEST_DATABASE_URL', 'HealthController when PostgreSQL fails', () => {
   const tokens = new FixtureTokens();
   const password = `dbpw${randomBytes(12).toString('hex')}`;
   const database = `lp_health_${randomBytes(4).toString('hex')}`;

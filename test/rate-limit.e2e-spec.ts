@@ -7,6 +7,7 @@ import { freePort } from './support/app-process';
 import { OwnRedis } from './support/own-redis';
 import { FixtureTokens } from './support/fixture/fixture-tokens';
 import { FixtureModule } from './support/fixture/fixture.module';
+import { describeWith } from './support/integration-services';
 
 function expectTooManyRequests(res: request.Response): void {
   expect(res.status).toBe(429);
@@ -129,9 +130,7 @@ describe('SharedThrottlerStorage when Redis is unreachable', () => {
 });
 
 /** Real Redis: the integration run sets TEST_REDIS_URL (`npm run test:integration`). */
-const withRedis = process.env.TEST_REDIS_URL ? describe : describe.skip;
-
-withRedis('SharedThrottlerStorage with Redis', () => {
+describeWith('TEST_REDIS_URL', 'SharedThrottlerStorage with Redis', () => {
   const tokens = new FixtureTokens();
 
   it('when two instances share Redis, one limit covers both', async () => {

@@ -10,6 +10,7 @@ import { freePort } from './support/app-process';
 import { FixtureModule } from './support/fixture/fixture.module';
 import { FixtureTokens } from './support/fixture/fixture-tokens';
 import { OwnRedis } from './support/own-redis';
+import { describeWith } from './support/integration-services';
 
 const sleep = (ms: number) =>
   new Promise((resolve) => {
@@ -31,9 +32,7 @@ async function until(check: () => boolean, what: string): Promise<void> {
  * Redis down the verification cache is the bound; a subscriber that comes back drops its cache.
  * Needs redis-server: runs in the integration run (TEST_REDIS_URL set), like the other Redis specs.
  */
-const withRedis = process.env.TEST_REDIS_URL ? describe : describe.skip;
-
-withRedis('ApiKeyRevocationFanout', () => {
+describeWith('TEST_REDIS_URL', 'ApiKeyRevocationFanout', () => {
   const tokens = new FixtureTokens();
   const admin = tokens.rs256({ sub: 'admin', scope: 'api-keys:admin widgets:read widgets:write' });
   let dir: string;
