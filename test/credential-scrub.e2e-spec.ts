@@ -41,19 +41,19 @@ class CarelessController {
   }
 }
 
-describe('CredentialScrubInterceptor', () => {
-  const tokens = new FixtureTokens();
-  let app: TestApp;
+const tokens = new FixtureTokens();
+let app: TestApp;
 
-  beforeAll(async () => {
-    app = await startPlantedFixtureApp([CarelessController], {
-      ...tokens.env(),
-      DOWNSTREAM_BASE_URL: 'http://127.0.0.1:9',
-      DOWNSTREAM_API_KEY: downstreamKey,
-    });
+beforeAll(async () => {
+  app = await startPlantedFixtureApp([CarelessController], {
+    ...tokens.env(),
+    DOWNSTREAM_BASE_URL: 'http://127.0.0.1:9',
+    DOWNSTREAM_API_KEY: downstreamKey,
   });
-  afterAll(() => closeStarted(app));
+});
+afterAll(() => closeStarted(app));
 
+describe('AuthenticationGuard', () => {
   it('when the guard accepted the token, the handler can no longer read credential headers', async () => {
     const res = await rawRequest(app.url, {
       method: 'GET',
@@ -73,7 +73,9 @@ describe('CredentialScrubInterceptor', () => {
     });
     expect(res.headerText).toMatch(/^Cache-Control: no-store$/im);
   });
+});
 
+describe('SecurityHeadersMiddleware', () => {
   it('when a handler sets a response header holding a secret, the header is dropped', async () => {
     const res = await rawRequest(app.url, {
       method: 'GET',
@@ -102,5 +104,15 @@ describe('CredentialScrubInterceptor', () => {
     const res = await rawRequest(app.url, { method: 'GET', path: '/scrub/headers' });
     expect(res.status).toBe(401);
     expect(res.headerText).toMatch(/^Cache-Control: no-store$/im);
+  });
+
+  it('when no route matches, the 404 carries no-store and the security headers', async () => {
+    const res = await rawRequest(app.url, { method: 'GET', path: '/scrub/nothing-here' });
+    expect(res.status).toBe(404);
+    expect(res.headerText).toMatch(/^Cache-Control: no-store$/im);
+    expect(res.headerText).toMatch(
+      /^Strict-Transport-Security: max-age=31536000; includeSubDomains$/im,
+    );
+    expect(res.headerText).toMatch(/^Content-Security-Policy: .*frame-ancestors 'none'/im);
   });
 });

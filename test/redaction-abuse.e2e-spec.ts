@@ -1,14 +1,15 @@
 import {
-  CanActivate,
   Controller,
-  ExecutionContext,
   Get,
   Injectable,
   Logger,
+  Module,
   Query,
-  UseGuards,
+  type MiddlewareConsumer,
+  type NestMiddleware,
+  type NestModule,
 } from '@nestjs/common';
-import type { Request } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { ApiKeyFormat } from '../src/kit/api-keys/api-key-format';
@@ -20,17 +21,19 @@ import { rawRequest } from './support/raw-http';
 import type { TestApp } from './support/test-app';
 import { FixtureTokens } from './support/fixture/fixture-tokens';
 
-/** Logs the credential headers it sees, as a careless guard would; exists only in this test. */
+/**
+ * Logs the credential headers it sees, as a careless middleware would (it runs before the
+ * authentication guard deletes them); exists only in this test.
+ */
 @Injectable()
-class CarelessGuard implements CanActivate {
-  private readonly logger = new Logger('CarelessGuard');
+class CarelessMiddleware implements NestMiddleware {
+  private readonly logger = new Logger('CarelessMiddleware');
 
-  canActivate(context: ExecutionContext): boolean {
-    const req = context.switchToHttp().getRequest<Request>();
+  use(req: Request, _res: Response, next: NextFunction): void {
     this.logger.warn({
       detail: `saw key ${String(req.headers['x-api-key'])} and cookie ${String(req.headers.cookie)}`,
     });
-    return true;
+    next();
   }
 }
 
@@ -47,10 +50,16 @@ class CarelessController {
   }
 
   @Public()
-  @UseGuards(CarelessGuard)
   @Get('headers')
   headers(): object {
     return {};
+  }
+}
+
+@Module({ controllers: [CarelessController] })
+class CarelessModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(CarelessMiddleware).forRoutes('careless/headers');
   }
 }
 
@@ -89,10 +98,11 @@ describe('Redaction of request credentials', () => {
   let app: TestApp;
 
   beforeAll(async () => {
-    app = await startPlantedFixtureApp([CarelessController], {
-      ...tokens.env(),
-      API_KEY_FAILURES_PER_MINUTE: '10000',
-    });
+    app = await startPlantedFixtureApp(
+      [],
+      { ...tokens.env(), API_KEY_FAILURES_PER_MINUTE: '10000' },
+      [CarelessModule],
+    );
   });
   afterAll(() => closeStarted(app));
 
@@ -256,7 +266,7 @@ describe('Redaction of request credentials', () => {
         headers: { 'x-api-key': key, cookie: `session=${session}` },
       });
       expect(res.status).toBe(200);
-      const line = logCapture.lines().find((l) => l.context === 'CarelessGuard');
+      const line = logCapture.lines().find((l) => l.context === 'CarelessMiddleware');
       expect(line?.detail).toBe('saw key [REDACTED] and cookie [REDACTED]');
       expect(logCapture.text()).not.toContain(key);
       expect(logCapture.text()).not.toContain(session);

@@ -3,7 +3,6 @@ import request from 'supertest';
 import { AuthenticationGuard } from '../src/kit/auth/authentication.guard';
 import { ScopeGuard } from '../src/kit/auth/scope.guard';
 import { REQUEST_PIPELINE } from '../src/kit/http/request-pipeline';
-import { CredentialScrubInterceptor } from '../src/kit/security/credential-scrub.interceptor';
 import { ProblemDetailsFilter } from '../src/kit/security/problem-details.filter';
 import { SchemaValidationPipe } from '../src/kit/security/schema-validation.pipe';
 import { RateLimitGuard } from '../src/kit/throttling/rate-limit.guard';
@@ -33,13 +32,12 @@ describe('RequestPipeline', () => {
       'guard:rate-limit',
       'guard:authentication',
       'guard:scopes',
-      'interceptor:credential-scrub',
       'pipe:schema-validation',
       'filter:problem-details',
     ]);
   });
 
-  it("when the app is built, its global guards, interceptor, pipe and filter are the list's, in order", () => {
+  it("when the app is built, its global guards, pipe and filter are the list's, in order", () => {
     const config = app.app.get(ApplicationConfig);
     const types = (list: object[]) => list.map((x) => x.constructor);
     expect(types(config.getGlobalGuards())).toEqual([
@@ -47,7 +45,7 @@ describe('RequestPipeline', () => {
       AuthenticationGuard,
       ScopeGuard,
     ]);
-    expect(types(config.getGlobalInterceptors())).toEqual([CredentialScrubInterceptor]);
+    expect(types(config.getGlobalInterceptors())).toEqual([]);
     expect(types(config.getGlobalPipes())).toEqual([SchemaValidationPipe]);
     expect(types(config.getGlobalFilters())).toEqual([ProblemDetailsFilter]);
   });

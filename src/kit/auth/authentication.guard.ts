@@ -3,13 +3,14 @@ import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { ApiKeyAuthenticator } from '../api-keys/api-key.authenticator';
 import { RequestContext } from '../security/request-context';
-import { CREDENTIAL_QUERY_PARAMS } from '../security/sensitive-names';
+import { CREDENTIAL_HEADERS, CREDENTIAL_QUERY_PARAMS } from '../security/sensitive-names';
 import { AuthChallenge } from './auth-challenge';
 import { JwtAuthenticator } from './jwt.authenticator';
 import { routeSecurityOf } from './route-security.decorator';
 
 const CREDENTIAL_HEADER_NAMES: ReadonlySet<string> = new Set(['authorization', 'x-api-key']);
 const CREDENTIAL_QUERY_NAMES: ReadonlySet<string> = new Set(CREDENTIAL_QUERY_PARAMS);
+const SCRUBBED_HEADER_NAMES: ReadonlySet<string> = new Set(CREDENTIAL_HEADERS);
 
 /**
  * The global authentication guard: deny by default. Each route is checked by the one scheme it
@@ -24,6 +25,11 @@ const CREDENTIAL_QUERY_NAMES: ReadonlySet<string> = new Set(CREDENTIAL_QUERY_PAR
  * anything that does not know it was ignored. Body fields are not counted: a body may carry a
  * `password` or `secret` field a route legitimately takes from a signed-in user, and the
  * API-key route already refuses any credential in the body.
+ *
+ * Security: once the request is let through, every credential header (CREDENTIAL_HEADERS) is
+ * deleted from it, parsed and raw: from here on no handler, service, logger or forwarder can
+ * read them off the request (docs/threat-model.md §1, §2). A refused request never reaches a
+ * handler.
  */
 @Injectable()
 export class AuthenticationGuard implements CanActivate {
@@ -38,6 +44,12 @@ export class AuthenticationGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<Request>();
     RequestContext.recordRoute(req);
     if (AuthenticationGuard.credentialCount(req) > 1) throw AuthChallenge.multipleCredentials();
+    const allowed = await this.authenticate(context);
+    if (allowed) AuthenticationGuard.deleteCredentialHeaders(req);
+    return allowed;
+  }
+
+  private authenticate(context: ExecutionContext): boolean | Promise<boolean> {
     const security = routeSecurityOf(this.reflector, context);
     switch (security?.scheme) {
       case 'public':
@@ -50,6 +62,14 @@ export class AuthenticationGuard implements CanActivate {
         return this.apiKey.canActivate(context);
       default:
         return false;
+    }
+  }
+
+  private static deleteCredentialHeaders(req: Request): void {
+    for (const name of CREDENTIAL_HEADERS) req.headers[name] = undefined;
+    const raw = req.rawHeaders;
+    for (let i = raw.length - 2; i >= 0; i -= 2) {
+      if (SCRUBBED_HEADER_NAMES.has(raw[i].toLowerCase())) raw.splice(i, 2);
     }
   }
 

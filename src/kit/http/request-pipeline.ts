@@ -10,16 +10,16 @@ import type {
 } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { json, type RequestHandler } from 'express';
-import helmet, { type HelmetOptions } from 'helmet';
 import { AuthenticationGuard } from '../auth/authentication.guard';
 import { ScopeGuard } from '../auth/scope.guard';
 import { AppConfig } from '../config/app-config';
-import { CredentialScrubInterceptor } from '../security/credential-scrub.interceptor';
 import { checkJsonDepth } from '../security/json-depth';
 import { ProblemDetailsFilter } from '../security/problem-details.filter';
 import { RedactionModule } from '../security/redaction.module';
+import { Redactor } from '../security/redactor';
 import { RequestContextMiddleware } from '../security/request-context.middleware';
 import { SchemaValidationPipe } from '../security/schema-validation.pipe';
+import { SecurityHeadersMiddleware } from '../security/security-headers.middleware';
 import { ConnectionDrain } from '../shutdown/connection-drain';
 import { RateLimitGuard } from '../throttling/rate-limit.guard';
 
@@ -30,27 +30,6 @@ export const BODY_LIMIT = '100kb';
  * API4:2023): no schema here comes near it, and it keeps any walk over a body shallow.
  */
 export const MAX_JSON_DEPTH = 32;
-
-/**
- * The headers that protect API responses (OWASP REST Security Cheat Sheet: CSP with
- * `frame-ancestors 'none'`, HSTS, nosniff, X-Frame-Options; Cache-Control is the scrub
- * interceptor's and the filter's) plus the isolation headers the docs page uses (CORP, COOP,
- * Referrer-Policy). Helmet's legacy headers for HTML in old browsers are off: X-XSS-Protection
- * (IE's auditor), X-Download-Options (IE8), X-DNS-Prefetch-Control, X-Permitted-Cross-Domain-
- * Policies (Flash) and Origin-Agent-Cluster protect nothing a JSON API serves.
- */
-const HELMET_OPTIONS: HelmetOptions = {
-  contentSecurityPolicy: { directives: { frameAncestors: ["'none'"] } },
-  xXssProtection: false,
-  xDownloadOptions: false,
-  xDnsPrefetchControl: false,
-  xPermittedCrossDomainPolicies: false,
-  originAgentCluster: false,
-  // DENY, consistent with `frame-ancestors 'none'` (helmet's default is SAMEORIGIN).
-  xFrameOptions: { action: 'deny' },
-  // Express never sets it here (`x-powered-by` is disabled in app.setup), so nothing to remove.
-  xPoweredBy: false,
-};
 
 /**
  * Where a middleware is mounted, which fixes when it runs: Nest runs the app's own `app.use`
@@ -94,11 +73,13 @@ export const REQUEST_PIPELINE: readonly PipelineStage[] = [
     mount: 'app',
     handler: () => RequestContextMiddleware.handle,
   },
+  // Security headers and no-store on every response, constants fixed at load time; drops a
+  // response header that holds a secret just before the headers are written.
   {
     kind: 'middleware',
     name: 'security-headers',
     mount: 'app',
-    handler: () => helmet(HELMET_OPTIONS),
+    handler: (app) => new SecurityHeadersMiddleware(app.get(Redactor)).handle,
   },
   {
     kind: 'middleware',
@@ -127,9 +108,10 @@ export const REQUEST_PIPELINE: readonly PipelineStage[] = [
   // Security: the limiter before authentication, so failed credentials are counted and
   // limited too (OWASP API4:2023); authentication before scopes (deny by default).
   { kind: 'guard', name: 'rate-limit', type: RateLimitGuard },
+  // Deletes the credential headers once they are consumed: no handler, service, logger or
+  // forwarder reads them afterwards (docs/threat-model.md §1, §2).
   { kind: 'guard', name: 'authentication', type: AuthenticationGuard },
   { kind: 'guard', name: 'scopes', type: ScopeGuard },
-  { kind: 'interceptor', name: 'credential-scrub', type: CredentialScrubInterceptor },
   { kind: 'pipe', name: 'schema-validation', type: SchemaValidationPipe },
   // Last: turns whatever any stage above throws into problem+json.
   { kind: 'filter', name: 'problem-details', type: ProblemDetailsFilter },
@@ -182,13 +164,13 @@ export class RequestPipeline {
 }
 
 /**
- * Provides the pipeline's filter, interceptor and pipe (RequestPipeline.apply registers them)
+ * Provides the pipeline's filter and pipe (RequestPipeline.apply registers them)
  * and mounts its module middleware. Not global, so Nest mounts its middleware after the
  * access logger's.
  */
 @Module({
   imports: [RedactionModule],
-  providers: [ProblemDetailsFilter, CredentialScrubInterceptor, SchemaValidationPipe],
+  providers: [ProblemDetailsFilter, SchemaValidationPipe],
 })
 export class RequestPipelineModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

@@ -1,8 +1,8 @@
 /**
  * The one list of names that carry credentials. The request context registers their values for
  * redaction, the redaction core masks credential query values by these names, the
- * authentication guard counts them, the API-key route refuses them in the query or body, and the
- * scrub interceptor deletes the headers; nothing keeps a second list.
+ * authentication guard counts them and deletes the headers once consumed, and the API-key route
+ * refuses them in the query or body; nothing keeps a second list.
  */
 export const CREDENTIAL_HEADERS = [
   'authorization',
