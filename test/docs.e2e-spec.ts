@@ -224,6 +224,13 @@ const DESCRIBED: Record<string, { text: string; holds: () => void }> = {
       expect(AppConfig.fromEnv(production).docs.enabled).toBe(false);
     },
   },
+  LOG_FORMAT: {
+    text: '`pretty` in development, else `json`',
+    holds: () => {
+      expect(devConfig().log.format).toBe('pretty');
+      expect(devConfig({ NODE_ENV: 'test' }).log.format).toBe('json');
+    },
+  },
 };
 
 /** The required column's values; each is checked against AppConfig below. */

@@ -251,6 +251,33 @@ describe('AppConfig HTTP server settings', () => {
   });
 });
 
+describe('AppConfig log format', () => {
+  const keys = { JWT_SECRET: strong(), API_KEY_PEPPER: strong() };
+  const production = { ...keys, NODE_ENV: 'production', JWT_ISSUER: 'https://i.example' };
+  const format = (env: Record<string, string>): string =>
+    AppConfig.fromEnv({ ...keys, ...env }).log.format;
+
+  it('when LOG_FORMAT is unset, development is pretty and test and production are JSON', () => {
+    expect(format({ NODE_ENV: 'development' })).toBe('pretty');
+    expect(format({})).toBe('pretty');
+    expect(format({ NODE_ENV: 'test' })).toBe('json');
+    expect(format({ ...production, JWT_AUDIENCE: 'api' })).toBe('json');
+  });
+
+  it('when development sets LOG_FORMAT=json, the log stays JSON', () => {
+    expect(format({ NODE_ENV: 'development', LOG_FORMAT: 'json' })).toBe('json');
+  });
+
+  it.each(['test', 'production'])(
+    'when NODE_ENV=%s asks for LOG_FORMAT=pretty, it refuses',
+    (nodeEnv) => {
+      expect(
+        refusal({ ...production, JWT_AUDIENCE: 'api', NODE_ENV: nodeEnv, LOG_FORMAT: 'pretty' }),
+      ).toContain('LOG_FORMAT: pretty is for development only (NODE_ENV=development)');
+    },
+  );
+});
+
 describe('scrub', () => {
   it('when the config is loaded, secret variables and their _FILE paths leave the environment', () => {
     const env: NodeJS.ProcessEnv = {

@@ -122,6 +122,7 @@ export class AppConfig implements AppSettings {
     const downstream = parseDownstream(env, context);
     const http = parseHttp(env, context);
     const cors = parseCors(env, context);
+    const log = parseLog(env, context);
     if (problems.length > 0 || !jwt || !apiKeys) throw new ConfigError(problems);
 
     return new AppConfig({
@@ -135,7 +136,7 @@ export class AppConfig implements AppSettings {
       redis: parseRedis(env),
       rateLimit: parseRateLimit(env),
       downstream,
-      log: parseLog(env),
+      log,
       shutdown: parseShutdown(env),
       devKeys:
         jwt.keySource.kind === 'dev-issuer' || !apiKeys.pepper ? { dir: env.DEV_KEYS_DIR } : null,

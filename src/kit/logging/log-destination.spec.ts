@@ -83,6 +83,23 @@ describe('LogDestination', () => {
     expect(written()).toBe('{"msg":"one"}\n{"msg":"two"}\n{"msg":"three"}\n');
   });
 
+  it('when the format is pretty, each line is buffered like a JSON one and written in its pretty form', async () => {
+    const destination = open();
+    await destination.useFormat('pretty');
+    destination.write('{"level":30,"time":0,"msg":"one"}\n');
+    expect(written()).toBe('');
+    destination.flushAndWriteSynchronously();
+    expect(written()).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: one\n$/);
+  });
+
+  it('when the format is json, each line is written exactly as pino made it', async () => {
+    const destination = open();
+    await destination.useFormat('json');
+    destination.write('{"level":30,"time":0,"msg":"one"}\n');
+    destination.flushAndWriteSynchronously();
+    expect(written()).toBe('{"level":30,"time":0,"msg":"one"}\n');
+  });
+
   it('when the app closes, LoggingModule runs the destination shutdown hook', async () => {
     const config = AppConfig.fromEnv({
       NODE_ENV: 'test',

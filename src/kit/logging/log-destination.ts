@@ -1,6 +1,8 @@
 import { BeforeApplicationShutdown, OnApplicationShutdown } from '@nestjs/common';
 import { writeSync } from 'node:fs';
 import pino, { type DestinationStream } from 'pino';
+import type { LogFormat } from './logging.config';
+import { PrettyLogLine } from './pretty-log-line';
 
 /** Lines are handed to the kernel in chunks of at least this many bytes while serving. */
 const CHUNK_BYTES = 4096;
@@ -26,6 +28,10 @@ const ERROR_CODE = /^[A-Z0-9_]{1,32}$/;
  * - on any other exit (process.exit, a fatal error) an 'exit' listener flushes the buffer.
  * The content and order of the lines are unchanged: only when they are written differs.
  *
+ * With the `pretty` format (development only), each line is reformatted for a terminal just
+ * before it is buffered: the line pino hands over is already redacted, and the pretty one goes
+ * through the same chunks, flushes and failure handling (src/kit/logging/pretty-log-line.ts).
+ *
  * When the descriptor fails (the log shipper reading the pipe went away: EPIPE; a closed
  * descriptor: EBADF; a full disk: ENOSPC), the lines are dropped from then on, the failure is
  * reported once on standard error, and nothing is thrown: not into the code that logged, the
@@ -47,6 +53,7 @@ export class LogDestination
   private lineByLine = false;
   /** Set once the descriptor failed or was closed: every later line is dropped. */
   private stopped = false;
+  private pretty: PrettyLogLine | null = null;
 
   /**
    * `fd` is standard output in the app; tests pass a file's or a pipe's descriptor.
@@ -67,11 +74,16 @@ export class LogDestination
   write(line: string): void {
     if (this.stopped) return;
     try {
-      this.sink.write(line);
+      this.sink.write(this.pretty ? this.pretty.format(line) : line);
     } catch (error) {
       this.fail(error);
     }
     if (this.lineByLine) this.flush();
+  }
+
+  /** How every later line is written: as pino's JSON, or `pretty` for a terminal. */
+  async useFormat(format: LogFormat): Promise<void> {
+    this.pretty = format === 'pretty' ? await PrettyLogLine.create(this.fd) : null;
   }
 
   /** Flushes what is buffered, then writes every later line as it comes. */

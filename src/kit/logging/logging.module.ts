@@ -26,7 +26,9 @@ export class LoggingModule {
         LoggerModule.forRootAsync({
           imports: [RedactionModule],
           inject: [AppConfig, Redactor],
-          useFactory: (config: AppConfig, redactor: Redactor) => {
+          useFactory: async (config: AppConfig, redactor: Redactor) => {
+            // A capture stream a test passes keeps pino's JSON, whatever the format.
+            if (sink instanceof LogDestination) await sink.useFormat(config.log.format);
             const options = LogOptions.build(config, redactor);
             return { pinoHttp: [options, sink] };
           },
