@@ -275,6 +275,20 @@ describe('Documentation', () => {
     expect(namedScripts(read(doc)).filter((s) => !scripts.includes(s))).toEqual([]);
   });
 
+  it('when CHANGELOG.md releases a version, package.json carries the newest one', () => {
+    // Sections are the release rule, Unreleased, and `[X.Y.Z] - YYYY-MM-DD` per tag vX.Y.Z;
+    // before the first tag the version is the one the changelog names for untagged copies.
+    const headings = [...read('CHANGELOG.md').matchAll(/^## (.+)$/gm)].map((m) => m[1]);
+    const released = headings.flatMap(
+      (h) => /^\[(\d+\.\d+\.\d+)\] - \d{4}-\d{2}-\d{2}$/.exec(h)?.[1] ?? [],
+    );
+    expect(
+      headings.filter((h) => !['Versions, tags and security fixes', 'Unreleased'].includes(h)),
+    ).toHaveLength(released.length);
+    const { version } = JSON.parse(read('package.json')) as { version: string };
+    expect(version).toBe(released[0] ?? '0.1.0');
+  });
+
   it('when the threat model is read, every scenario names the code that keeps it and the test that proves it', () => {
     // Numbered sections are the scenarios; "The promises" and "Outside this model" are not.
     const sections = read('docs/threat-model.md')
