@@ -1,13 +1,17 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
+import request from 'supertest';
 import type { ZodType } from 'zod';
+import { FEATURES } from '../src/features';
 import { ApiKeyScopePolicy } from '../src/kit/api-keys/api-key-scope.policy';
 import type { AuditedRoute } from '../src/kit/auth/route-audit.service';
 import { AppConfig } from '../src/kit/config/app-config';
 import { ConfigError } from '../src/kit/config/config-error';
 import { envSchema } from '../src/kit/config/env.schema';
 import { SECRET_VARIABLES, URL_VARIABLES } from '../src/kit/config/secret-source';
+import { closeStarted } from './support/cleanup';
+import { startTestApp, type TestApp } from './support/test-app';
 
 const root = join(__dirname, '..');
 const read = (file: string): string => readFileSync(join(root, file), 'utf8');
@@ -246,6 +250,63 @@ const literal = (value: unknown): string =>
 const FIELDS = new Map<string, ZodType>(Object.entries(envSchema.shape));
 const schemaDefault = (name: string): unknown => FIELDS.get(name)?.safeParse(undefined).data;
 
+/**
+ * Every UPPER_SNAKE name a document uses (`DATABASE_URL_FILE`, `CHROMIUM_PATH`, `CACHE_TTL_MS`),
+ * less the shell variables its own examples set (`$LEAKED_KEY`) and the `NAME_FILE` placeholder.
+ */
+function namedVariables(text: string): string[] {
+  const shell = new Set([...text.matchAll(/\$\{?([A-Z][A-Z0-9_]*)/g)].map((m) => m[1]));
+  const names = new Set(text.match(/\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b/g) ?? []);
+  return [...names].filter((name) => !shell.has(name) && name !== 'NAME_FILE');
+}
+
+/** Every file of the repository's code, its CI script and its package manifest, as one text. */
+function codeText(): string {
+  const files = ['src', 'test', 'scripts', 'bench']
+    .flatMap((dir) =>
+      readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' }).map((f) => join(dir, f)),
+    )
+    .filter((f) => /\.(ts|mts|mjs|js|sh)$/.test(f) && statSync(join(root, f)).isFile());
+  return [...files, '.ci/run', 'package.json', 'jest.config.js'].map(read).join('\n');
+}
+
+/**
+ * Defaults stated in prose: "`SHUTDOWN_TIMEOUT_MS` (default `10000`", "`JWT_MAX_TOKEN_LIFETIME`
+ * (default 3600 s", "`API_KEY_FAILURES_PER_MINUTE`, 20 by default", "`HTTP_MAX_CONNECTIONS`
+ * 1000". Seconds are converted for a variable in milliseconds.
+ */
+function proseDefaults(text: string): { name: string; stated: number }[] {
+  return [
+    ...text.matchAll(
+      /`([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)`,? \(?(?:default )?`?(\d[\d_]*)`?(?: (ms|s)\b)?/g,
+    ),
+  ].map(([, name, value, unit]) => ({
+    name,
+    stated: Number(value.replace(/_/g, '')) * (unit === 's' && name.endsWith('_MS') ? 1000 : 1),
+  }));
+}
+
+/** `GET /items/{id}` and the like; Express-style `:id` is read as `{id}`. */
+function namedOperations(text: string): { method: string; path: string }[] {
+  return [...text.matchAll(/`(GET|POST|PUT|PATCH|DELETE) (\/[^`\s]*)`/g)].map(
+    ([, method, path]) => ({
+      method: method.toLowerCase(),
+      path: path.replace(/:(\w+)/g, '{$1}'),
+    }),
+  );
+}
+
+/** A bare route in backticks (`/docs`, `/health/ready`); file-system paths are not routes. */
+function namedRoutes(text: string): string[] {
+  return [...text.matchAll(/`(\/[a-z][\w./-]*)`/g)]
+    .map((m) => m[1])
+    .filter((path) => !/^\/(?:proc|usr|run|etc|tmp|var|dev|bin|app)\//.test(path));
+}
+
+/** Routes of the guides' example module, and of the demo once it is removed, are not served. */
+const unserved = (path: string): boolean =>
+  /^\/(?:notes|orders)\b/.test(path) || (demoRemoved && /^\/items\b/.test(path));
+
 describe('Documentation', () => {
   const rows = readmeTable(read('README.md'));
   const rowsRequired = (required: string): string[] =>
@@ -275,6 +336,57 @@ describe('Documentation', () => {
       (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts,
     );
     expect(namedScripts(read(doc)).filter((s) => !scripts.includes(s))).toEqual([]);
+  });
+
+  it.each(DOCUMENTS)('when %s names a variable, the code knows it', (doc) => {
+    const configured = [
+      ...Object.keys(envSchema.shape),
+      ...SECRET_VARIABLES,
+      ...[...SECRET_VARIABLES, ...URL_VARIABLES].map((v) => `${v}_FILE`),
+    ];
+    const code = codeText();
+    const unknown = namedVariables(read(doc)).filter(
+      (name) => !configured.includes(name) && !new RegExp(`\\b${name}\\b`).test(code),
+    );
+    expect(unknown).toEqual([]);
+  });
+
+  it.each(DOCUMENTS)('when %s states a default in prose, the schema has it', (doc) => {
+    const wrong = proseDefaults(read(doc))
+      .map(({ name, stated }) => ({ name, stated, schema: schemaDefault(name) }))
+      .filter(({ stated, schema }) => stated !== schema);
+    expect(wrong).toEqual([]);
+  });
+
+  describe('when a document names a route', () => {
+    let app: TestApp | undefined;
+    let document: { paths: Record<string, Record<string, unknown> | undefined> };
+
+    beforeAll(async () => {
+      app = await startTestApp(
+        { NODE_ENV: 'test', JWT_SECRET: strong(), API_KEY_PEPPER: strong(), LOG_LEVEL: 'silent' },
+        FEATURES,
+      );
+      document = (await request(app.url).get('/docs-json').expect(200)).body as typeof document;
+    });
+    afterAll(async () => {
+      await closeStarted(app);
+    });
+
+    it.each(DOCUMENTS)('when %s names an operation, the app serves it', (doc) => {
+      const missing = namedOperations(read(doc))
+        .filter(({ path }) => !unserved(path))
+        .filter(({ method, path }) => document.paths[path]?.[method] === undefined);
+      expect(missing).toEqual([]);
+    });
+
+    it.each(DOCUMENTS)('when %s names a bare route, it is not a 404', async (doc) => {
+      const missing: string[] = [];
+      for (const path of namedRoutes(read(doc)).filter((p) => !unserved(p))) {
+        if ((await request(app?.url ?? '').get(path)).status === 404) missing.push(path);
+      }
+      expect(missing).toEqual([]);
+    });
   });
 
   it('when CHANGELOG.md releases a version, package.json carries the newest one', () => {
