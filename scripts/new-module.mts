@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -48,13 +48,13 @@ const camel = pascal[0].toLowerCase() + pascal.slice(1);
 const snake = words.join('_');
 const upper = snake.toUpperCase();
 
-/** Every file under `dir` (relative to the root), skipping nothing: src/ and test/ are small. */
+/** Every file under `dir`, relative to the root with `/` separators. */
 function filesUnder(dir: string): string[] {
   const full = join(root, dir);
   if (!existsSync(full)) return [];
   return readdirSync(full, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile())
-    .map((entry) => relative(root, join(entry.parentPath, entry.name)));
+    .map((entry) => relative(root, join(entry.parentPath, entry.name)).split(sep).join('/'));
 }
 
 const sources = filesUnder('src');
