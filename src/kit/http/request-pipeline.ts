@@ -2,17 +2,17 @@ import { Module } from '@nestjs/common';
 import type {
   CanActivate,
   ExceptionFilter,
-  MiddlewareConsumer,
   NestInterceptor,
-  NestModule,
   PipeTransform,
   Type,
 } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { json, type RequestHandler } from 'express';
+import { PinoLogger } from 'nestjs-pino';
 import { AuthenticationGuard } from '../auth/authentication.guard';
 import { ScopeGuard } from '../auth/scope.guard';
 import { AppConfig } from '../config/app-config';
+import { AccessLogMiddleware } from '../logging/access-log.middleware';
 import { checkJsonDepth } from '../security/json-depth';
 import { ProblemDetailsFilter } from '../security/problem-details.filter';
 import { RedactionModule } from '../security/redaction.module';
@@ -31,24 +31,13 @@ export const BODY_LIMIT = '100kb';
  */
 export const MAX_JSON_DEPTH = 32;
 
-/**
- * Where a middleware is mounted, which fixes when it runs: Nest runs the app's own `app.use`
- * middleware first, then the middleware of global modules (nestjs-pino's LoggerModule), then
- * that of the other modules (RequestPipelineModule below), whatever the import order.
- */
-type Mount = 'app' | 'global-module' | 'pipeline-module';
-const MOUNT_ORDER: readonly Mount[] = ['app', 'global-module', 'pipeline-module'];
-
 export type PipelineStage =
   | {
       kind: 'middleware';
       name: string;
-      mount: 'app';
       /** Undefined when configuration turns the stage off. */
       handler: (app: NestExpressApplication, config: AppConfig) => RequestHandler | undefined;
     }
-  | { kind: 'middleware'; name: string; mount: 'global-module' }
-  | { kind: 'middleware'; name: string; mount: 'pipeline-module'; handler: () => RequestHandler }
   | { kind: 'guard'; name: string; type: Type<CanActivate> }
   | { kind: 'interceptor'; name: string; type: Type<NestInterceptor> }
   | { kind: 'pipe'; name: string; type: Type<PipeTransform> }
@@ -63,14 +52,12 @@ export const REQUEST_PIPELINE: readonly PipelineStage[] = [
   {
     kind: 'middleware',
     name: 'connection-drain',
-    mount: 'app',
     handler: (app) => app.get(ConnectionDrain).handle,
   },
   // Opens the request context (request id, the credentials to scrub) before anything can log.
   {
     kind: 'middleware',
     name: 'request-context',
-    mount: 'app',
     handler: () => RequestContextMiddleware.handle,
   },
   // Security headers and no-store on every response, constants fixed at load time; drops a
@@ -78,24 +65,25 @@ export const REQUEST_PIPELINE: readonly PipelineStage[] = [
   {
     kind: 'middleware',
     name: 'security-headers',
-    mount: 'app',
     handler: (app) => new SecurityHeadersMiddleware(app.get(Redactor)).handle,
   },
   {
     kind: 'middleware',
     name: 'cors',
-    mount: 'app',
     handler: (app, config) => (config.cors.origins.length > 0 ? cors(app, config) : undefined),
   },
-  // pino-http, mounted by LoggingModule (nestjs-pino): one access line per request.
-  { kind: 'middleware', name: 'access-log', mount: 'global-module' },
+  // One access line per request, written when the response closes.
+  {
+    kind: 'middleware',
+    name: 'access-log',
+    handler: () => new AccessLogMiddleware(PinoLogger.root).handle,
+  },
   // Security: after the request context and the access logger, so a malformed, too deep or
   // too large body is refused with its request id and its access line. Only JSON is parsed;
   // any other body is ignored and fails validation with a 400.
   {
     kind: 'middleware',
     name: 'json-body',
-    mount: 'pipeline-module',
     handler: () =>
       json({
         limit: BODY_LIMIT,
@@ -134,15 +122,18 @@ function cors(app: NestExpressApplication, config: AppConfig): RequestHandler | 
   return undefined;
 }
 
-/** Mounts REQUEST_PIPELINE on an app; the app must be created with `bodyParser: false`. */
+/**
+ * Mounts REQUEST_PIPELINE on an app; the app must be created with `bodyParser: false`. The
+ * middleware are the app's own (`app.use`), so they run in the list's order, before Nest's
+ * router and any module's middleware.
+ */
 export class RequestPipeline {
   /** Before `app.init()`: Nest reads the global enhancers when it maps the routes. */
   static apply(app: NestExpressApplication, config: AppConfig): void {
-    RequestPipeline.checkMountOrder();
     const instances = <T>(kind: PipelineStage['kind']): T[] =>
       REQUEST_PIPELINE.flatMap((s) => (s.kind === kind && 'type' in s ? [app.get<T>(s.type)] : []));
     for (const stage of REQUEST_PIPELINE) {
-      if (stage.kind !== 'middleware' || stage.mount !== 'app') continue;
+      if (stage.kind !== 'middleware') continue;
       const handler = stage.handler(app, config);
       if (handler) app.use(handler);
     }
@@ -151,33 +142,11 @@ export class RequestPipeline {
     app.useGlobalPipes(...instances<PipeTransform>('pipe'));
     app.useGlobalFilters(...instances<ExceptionFilter>('filter'));
   }
-
-  /** The list must be one Nest can honour: a middleware cannot run before one mounted earlier. */
-  static checkMountOrder(): void {
-    const mounts = REQUEST_PIPELINE.flatMap((s) => (s.kind === 'middleware' ? [s.mount] : []));
-    mounts.forEach((mount, i) => {
-      if (i > 0 && MOUNT_ORDER.indexOf(mount) < MOUNT_ORDER.indexOf(mounts[i - 1])) {
-        throw new Error(`REQUEST_PIPELINE: a '${mount}' middleware cannot follow a later one`);
-      }
-    });
-  }
 }
 
-/**
- * Provides the pipeline's filter and pipe (RequestPipeline.apply registers them)
- * and mounts its module middleware. Not global, so Nest mounts its middleware after the
- * access logger's.
- */
+/** Provides the pipeline's filter and pipe (RequestPipeline.apply registers them). */
 @Module({
   imports: [RedactionModule],
   providers: [ProblemDetailsFilter, SchemaValidationPipe],
 })
-export class RequestPipelineModule implements NestModule {
-  configure(consumer: MiddlewareConsumer): void {
-    for (const stage of REQUEST_PIPELINE) {
-      if (stage.kind === 'middleware' && stage.mount === 'pipeline-module') {
-        consumer.apply(stage.handler()).forRoutes('*');
-      }
-    }
-  }
-}
+export class RequestPipelineModule {}

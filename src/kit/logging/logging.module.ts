@@ -30,7 +30,9 @@ export class LoggingModule {
             // A capture stream a test passes keeps pino's JSON, whatever the format.
             if (sink instanceof LogDestination) await sink.useFormat(config.log.format);
             const options = LogOptions.build(config, redactor);
-            return { pinoHttp: [options, sink] };
+            // nestjs-pino serves the app logger only: the access line is AccessLogMiddleware's,
+            // so pino-http's middleware (a child logger per request) is mounted on no route.
+            return { pinoHttp: [options, sink], forRoutes: [] };
           },
         }),
       ],

@@ -4,7 +4,7 @@ import type { AuthChallengeReason } from '../auth/auth-challenge';
 import type { TokenRejectReason } from '../auth/token-rejected.error';
 import type { DownstreamCallReason } from '../downstream/downstream.client';
 import type { RequestRefusalReason } from '../http/http-server-hardening';
-import type { ClientAbortReason } from '../logging/log-options';
+import type { ClientAbortReason } from '../logging/access-log.middleware';
 import type { RateLimitReason } from '../throttling/rate-limit.guard';
 import type { LibraryErrorReason } from './problem-details.filter';
 import type { ValidationReason } from './schema-validation.pipe';
