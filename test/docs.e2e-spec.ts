@@ -56,7 +56,10 @@ function namedPaths(doc: string, text: string): string[] {
   const paths = new Set<string>();
   for (const [, token] of text.matchAll(/`([^`\s]+)`/g)) {
     if (!/^\.?[\w-]+(?:[./][\w.-]+)*\/?$/.test(token)) continue;
-    if (token.includes('/') || /\.(md|ts|js|mjs|json|ya?ml|conf|sh|toml|png)$/.test(token)) {
+    if (
+      token.includes('/') ||
+      /\.(md|ts|mts|js|mjs|json|ya?ml|conf|sh|toml|png|http)$/.test(token)
+    ) {
       paths.add(token);
     } else if (token.startsWith('.') && token.length > 1) {
       paths.add(token);
