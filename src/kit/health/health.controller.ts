@@ -30,8 +30,9 @@ export class HealthController {
 
   @Get('ready')
   // Terminus would document its own 503 body (indicator names, messages); ours is the fixed
-  // problem+json, and the detail stays in the log.
-  @HealthCheck({ noCache: true, swaggerDocumentation: false })
+  // problem+json, and the detail stays in the log. No Cache-Control of Terminus's own: every
+  // response is already `no-store` (SecurityHeadersMiddleware), one value for every route.
+  @HealthCheck({ noCache: false, swaggerDocumentation: false })
   @ApiOkResponse({ description: 'Every dependency answers.', standardSchema: HealthStatusSchema })
   @ApiProblemResponse(
     HttpStatus.SERVICE_UNAVAILABLE,

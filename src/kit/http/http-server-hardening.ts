@@ -4,6 +4,7 @@ import { STATUS_CODES } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { HttpServerSettings } from './http.config';
+import { AccessLogMiddleware } from '../logging/access-log.middleware';
 import { RequestContext } from '../security/request-context';
 
 /**
@@ -33,8 +34,6 @@ const PARSE_ERROR: Refusal = { status: 400, reason: 'parse_error' };
  * to answer; a request already in Express gets its own access line (`client_aborted`).
  */
 const CLIENT_CLOSED = 'HPE_INVALID_EOF_STATE';
-
-type LoggedRequest = IncomingMessage & { id?: unknown };
 
 /**
  * The HTTP server's own limits, below Express: bounds on how long a client may take to send a
@@ -110,8 +109,9 @@ export class HttpServerHardening {
    * refusal answers that request, so its own access-log line carries the status and reason.
    */
   private refuseInFlight(res: ServerResponse, socket: Duplex, refusal: Refusal): void {
-    const req = res.req as LoggedRequest;
-    const requestId = typeof req.id === 'string' ? req.id : randomUUID();
+    const req = res.req;
+    const logged = AccessLogMiddleware.requestIdOf(req);
+    const requestId = logged ?? randomUUID();
     RequestContext.recordReason(req, refusal.reason);
     if (res.headersSent || !socket.writable) {
       socket.destroy();
@@ -126,7 +126,7 @@ export class HttpServerHardening {
       res.end(body);
     }
     // Before the access logger was attached, the request would have no line of its own.
-    if (!('log' in req)) this.logRefusal(refusal, requestId, socket, res.writableEnded);
+    if (logged === undefined) this.logRefusal(refusal, requestId, socket, res.writableEnded);
   }
 
   /**

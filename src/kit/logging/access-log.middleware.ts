@@ -17,6 +17,8 @@ export const ACCESS_MESSAGES = {
 /** The closed reason of an access line whose client went away before the response finished. */
 export type ClientAbortReason = 'client_aborted';
 const CLIENT_ABORTED: ClientAbortReason = 'client_aborted';
+/** Where a request the access log will write a line for keeps that line's request fields. */
+const FIELDS = Symbol('leakproof.access-log');
 
 /**
  * The request's fields on its access line, read when the request arrives (the remote address
@@ -54,6 +56,7 @@ export class AccessLogMiddleware {
       req.method,
       req.socket.remoteAddress,
     );
+    (req as { [FIELDS]?: RequestFields })[FIELDS] = fields;
     res.once('close', () => {
       this.write(req, fields, res, started);
     });
@@ -84,6 +87,14 @@ export class AccessLogMiddleware {
     } else {
       this.logger.info(line, ACCESS_MESSAGES.completed);
     }
+  }
+
+  /**
+   * The request id of a request this middleware will write the access line for; undefined for
+   * one it never saw (refused by Node's parser, or before the middleware ran).
+   */
+  static requestIdOf(req: object): string | undefined {
+    return (req as { [FIELDS]?: RequestFields })[FIELDS]?.id;
   }
 
   /** The connection closed before the response was completely handed to it. */
