@@ -11,9 +11,12 @@ import { ServerProcess } from './server-process';
 
 /**
  * `npm run bench [-- --rounds 5 --duration 10 --warmup 3 --connections 10 --diagnostics
- * --only id,id --dist DIR --compare DIR,DIR --logs DIR]` measures every scenario in interleaved
- * rounds and writes bench/RESULTS.md. `--compare` runs other builds' Leakproof scenarios beside the
- * first, in the same rounds, for before/after figures taken under the same conditions.
+ * --only id,id --dist DIR --compare DIR,DIR --without STAGE,STAGE+STAGE --logs DIR]` measures
+ * every scenario in interleaved rounds and writes bench/RESULTS.md. `--compare` runs other
+ * builds' Leakproof scenarios beside the first, in the same rounds, for before/after figures
+ * taken under the same conditions. `--without` runs the JWT scenario on servers of the same
+ * build with the named request-pipeline stages taken out (one server per comma-separated entry,
+ * `+` joins stages): the per-layer cost table.
  * `npm run bench:smoke` runs each scenario once for a moment and fails when one answered a
  * status it should not; it never judges a speed.
  */
@@ -32,6 +35,7 @@ async function main(): Promise<number> {
       connections: { type: 'string', default: '10' },
       diagnostics: { type: 'boolean', default: false },
       only: { type: 'string' },
+      without: { type: 'string' },
       out: { type: 'string' },
     },
   });
@@ -50,11 +54,15 @@ async function main(): Promise<number> {
     resolve(values.dist ?? join(ROOT, 'dist')),
     (values.compare?.split(',') ?? []).map((dir) => resolve(dir)),
     values.logs === undefined ? undefined : resolve(values.logs),
+    values.without?.split(',').map((s) => s.trim()) ?? [],
   );
   if (values.logs !== undefined) mkdirSync(resolve(values.logs), { recursive: true });
   const scenarios = catalog
     .scenarios(values.diagnostics)
-    .filter((s) => !only || only.includes(s.id.replace(/@compare\d+$/, '')) || s.id === 'baseline');
+    .filter(
+      (s) =>
+        !only || only.includes(s.id.replace(/@(compare|without)\d+$/, '')) || s.id === 'baseline',
+    );
   const fleet = await ServerFleet.start(
     [...new Set(scenarios.map((s) => s.server))],
     catalog,

@@ -75,6 +75,32 @@ export class ResultsReport {
     return lines.join('\n');
   }
 
+  /**
+   * The `--without` rows against their full twin: a layer's cost is the median, over the rounds,
+   * of the full server's CPU per request less the one without it, measured in the same round.
+   */
+  layerTable(): string {
+    const rows: string[] = [];
+    for (const [id, { scenario, runs }] of this.samples) {
+      const match = /^(.*)@without\d+$/.exec(id);
+      const full = match ? this.samples.get(match[1]) : undefined;
+      if (!match || !full) continue;
+      const cpu = (r: LoadSample): number => r.cpuMicrosPerRequest ?? 0;
+      const fullCpu = median(full.runs.map(cpu));
+      const cost = median(runs.map((r, i) => cpu(full.runs[i] ?? r) - cpu(r)));
+      const layer = /\[without (.*)\]$/.exec(scenario.label)?.[1] ?? id;
+      rows.push(
+        `| ${layer} | ${Math.round(median(runs.map(cpu)))} | ${Math.round(cost)} | ${fullCpu > 0 ? ((100 * cost) / fullCpu).toFixed(0) : 'n/a'}% |`,
+      );
+    }
+    if (rows.length === 0) return '';
+    return [
+      `| layer taken out of \`${[...this.samples.keys()].find((k) => k.includes('@without'))?.replace(/@without\d+$/, '') ?? ''}\` | server CPU µs/req without it | cost µs/req (median of per-round differences) | share of the full route |`,
+      '| --- | ---: | ---: | ---: |',
+      ...rows,
+    ].join('\n');
+  }
+
   markdown(settings: RunSettings, extraNotes: readonly string[] = []): string {
     const cpuList = cpus();
     const models = [...new Set(cpuList.map((c) => c.model.trim()))].join(', ');
@@ -94,6 +120,16 @@ export class ResultsReport {
       '',
       this.table(),
       '',
+      ...(this.layerTable()
+        ? [
+            '## Per-layer cost',
+            '',
+            'Each row is the same build with one request-pipeline stage taken out at start-up (`npm run bench -- --without <stage>,<stage>+<stage>`, bench/without-stages.preload.ts), run in the same rounds as the full server: what that layer costs on this route. The differences do not add up exactly to the total: a layer taken out also takes its share of garbage collection and of the work of the layers after it.',
+            '',
+            this.layerTable(),
+            '',
+          ]
+        : []),
     ].join('\n');
   }
 

@@ -11,6 +11,7 @@ export type ServerKey =
   | 'leakproof-es256'
   | 'leakproof-hs256'
   | `compare${number}-${JwtVariant}`
+  | `without${number}-rs256`
   | 'typical-pino-only'
   | 'typical-passport-pem'
   | 'typical-passport-keyobject'
@@ -47,21 +48,38 @@ export class ScenarioCatalog {
     private readonly compareDists: readonly string[] = [],
     /** A folder for each server's log (`--logs`); /dev/null when unset. */
     private readonly logDir?: string,
+    /**
+     * `--without`: per entry, the pipeline stages (`+`-separated) a server of the same build runs
+     * without; the JWT scenario runs on each, beside the full one, for the per-layer costs.
+     */
+    private readonly withouts: readonly string[] = [],
   ) {}
 
+  /** A server the harness seeds (an item, an API key) before the comparison apps start. */
   static isLeakproof(
     key: ServerKey,
   ): key is `leakproof-${JwtVariant}` | `compare${number}-${JwtVariant}` {
     return key.startsWith('leakproof-') || key.startsWith('compare');
   }
 
+  /** A Leakproof server with stages taken out; it reads the seeded database of `leakproof-rs256`. */
+  static isWithout(key: ServerKey): key is `without${number}-rs256` {
+    return key.startsWith('without');
+  }
+
   static variantOf(key: `leakproof-${JwtVariant}` | `compare${number}-${JwtVariant}`): JwtVariant {
     return key.slice(key.indexOf('-') + 1) as JwtVariant;
   }
 
+  /** The stages the `--without` server `key` runs without, as given (`a+b`). */
+  withoutOf(key: `without${number}-rs256`): string {
+    return this.withouts[Number(/^without(\d+)-/.exec(key)?.[1]) - 1] ?? '';
+  }
+
   scenarios(diagnostics: boolean): Scenario[] {
     const list = this.mainScenarios(diagnostics);
-    // Each Leakproof scenario runs right before its twins on the compare builds.
+    // Each Leakproof scenario runs right before its twins on the compare builds, and the JWT
+    // scenario before its twins without a layer.
     return list.flatMap((s) =>
       s.server.startsWith('leakproof-')
         ? [
@@ -72,6 +90,14 @@ export class ScenarioCatalog {
               label: `${s.label} [compare ${i + 1}: ${basename(dist)}]`,
               server: s.server.replace('leakproof-', `compare${i + 1}-`) as ServerKey,
             })),
+            ...(s.id === 'leakproof-jwt-rs256'
+              ? this.withouts.map((stages, i) => ({
+                  ...s,
+                  id: `${s.id}@without${i + 1}`,
+                  label: `${s.label} [without ${stages.replaceAll('+', ' + ')}]`,
+                  server: `without${i + 1}-rs256` as ServerKey,
+                }))
+              : []),
           ]
         : [s],
     );
@@ -221,6 +247,20 @@ export class ScenarioCatalog {
 
   private bareSpec(key: ServerKey, port: number, body: string, nodeArgs: string[]): ServerSpec {
     const common = { PORT: String(port), NODE_ENV: 'production' };
+    if (ScenarioCatalog.isWithout(key)) {
+      return {
+        script: join(this.dist, 'main.js'),
+        env: {
+          ...this.fixture.leakproofEnv('rs256', port),
+          BENCH_WITHOUT: this.withoutOf(key),
+        },
+        readyPath: '/health/live',
+        nodeArgs: [
+          ...nodeArgs,
+          `--require=${join(this.root, 'bench', '.out', 'js', 'without-stages.preload.js')}`,
+        ],
+      };
+    }
     if (ScenarioCatalog.isLeakproof(key)) {
       const variant = ScenarioCatalog.variantOf(key);
       return {

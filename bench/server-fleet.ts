@@ -76,7 +76,18 @@ export class ServerFleet {
         body = await ServerFleet.seed(server, fixture.token(variant, 'items:read items:write'));
         itemIds.set(key, (JSON.parse(body) as { id: string }[])[0].id);
       }
-      const others = keys.filter((k) => !ScenarioCatalog.isLeakproof(k));
+      // After the seeding, one at a time: they share the seeded database of leakproof-rs256,
+      // and each start runs the migrations.
+      for (const key of keys.filter((k) => ScenarioCatalog.isWithout(k))) {
+        const port = await ServerProcess.freePort();
+        servers.set(
+          key,
+          await ServerProcess.start(key, catalog.serverSpec(key, port, '', nodeArgs)),
+        );
+      }
+      const others = keys.filter(
+        (k) => !ScenarioCatalog.isLeakproof(k) && !ScenarioCatalog.isWithout(k),
+      );
       await ServerFleet.settle(
         others.map(async (key) => {
           const port = await ServerProcess.freePort();
@@ -93,6 +104,9 @@ export class ServerFleet {
       // The comparison apps hold the same item (BenchItemsStore seeds it from the body).
       const firstId = (JSON.parse(body) as { id: string }[])[0].id;
       for (const key of others) result.seeds.set(key, { itemId: firstId, apiKey: '' });
+      for (const key of keys.filter((k) => ScenarioCatalog.isWithout(k))) {
+        result.seeds.set(key, { itemId: firstId, apiKey: '' });
+      }
       return result;
     } catch (error) {
       await fleet('').stopAll();
