@@ -4,7 +4,19 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', '.data/', 'node_modules/', 'bench/.out/', '*.js', '*.mjs'] },
+  {
+    ignores: [
+      'dist/',
+      'coverage/',
+      '.data/',
+      'node_modules/',
+      'bench/.out/',
+      '.stryker-tmp/',
+      'reports/',
+      '*.js',
+      '*.mjs',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   promise.configs['flat/recommended'],

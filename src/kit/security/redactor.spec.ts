@@ -1,4 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DevKeyMaterial } from '../auth/dev-key-material';
 import { AppConfig } from '../config/app-config';
 import { Redactor } from './redactor';
 import { RequestContext } from './request-context';
@@ -228,6 +232,159 @@ describe('Redactor', () => {
     expect(redactor.summarize(`string with ${downstreamKey}`)).toEqual({
       type: 'string',
       message: '[REDACTED]',
+    });
+  });
+  describe('exact values and boundaries', () => {
+    const config = (jwtSecret: string, pepper: string): AppConfig =>
+      AppConfig.fromEnv({
+        NODE_ENV: 'test',
+        DATABASE_URL: ':memory:',
+        JWT_SECRET: jwtSecret,
+        API_KEY_PEPPER: pepper,
+      });
+
+    it('when one configured secret is a prefix of another, the longer is masked whole, in either order', () => {
+      const short = randomBytes(32).toString('base64url');
+      const long = `${short}${randomBytes(8).toString('hex')}`;
+      for (const [first, second] of [
+        [short, long],
+        [long, short],
+      ]) {
+        const prefixed = new Redactor(config(first, second), null);
+        expect(prefixed.redact(`a ${long} b ${short} c`)).toBe('a [REDACTED] b [REDACTED] c');
+        expect(prefixed.redactServerText(`a ${long} b`)).toBe('a [REDACTED] b');
+      }
+    });
+
+    it('when a request credential is 8 characters it is masked; at 7 it is not', () => {
+      const eight = randomBytes(4).toString('hex');
+      const seven = eight.slice(0, 7);
+      RequestContext.run([seven], () => {
+        expect(redactor.redact(`saw ${seven} here`)).toBe(`saw ${seven} here`);
+        expect(redactor.containsSecret(`saw ${seven} here`)).toBe(false);
+      });
+      RequestContext.run([eight], () => {
+        expect(redactor.redact(`saw ${eight} here`)).toBe('saw [REDACTED] here');
+        expect(redactor.containsSecret(`saw ${eight} here`)).toBe(true);
+      });
+    });
+
+    it('when a request credential is a prefix of another, both are masked whole', () => {
+      const short = `opaque${randomBytes(4).toString('hex')}`;
+      const long = `${short}${randomBytes(4).toString('hex')}`;
+      const out = RequestContext.run([long, short], () => redactor.redact(`${long} ${short}`));
+      expect(out).toBe('[REDACTED] [REDACTED]');
+    });
+
+    it('when a PEM block has no END line, everything from its BEGIN line on is masked', () => {
+      const body = randomBytes(48).toString('base64');
+      expect(redactor.redact(`key: ${PEM_BEGIN}\n${body}\nmore`)).toBe('key: [REDACTED]');
+      expect(Redactor.hasSecretShape(`${PEM_BEGIN}\n${body}`)).toBe(true);
+    });
+
+    it('when two PEM blocks are separated by text, the text between them is kept', () => {
+      const block = (): string => `${PEM_BEGIN}\n${randomBytes(24).toString('base64')}\n${PEM_END}`;
+      expect(redactor.redact(`${block()} middle ${block()}`)).toBe('[REDACTED] middle [REDACTED]');
+    });
+
+    it('when credential query names differ in case or repeat, every value is masked', () => {
+      expect(redactor.redact('/cb?TOKEN=abc&x=1&Api_Key=def#frag')).toBe(
+        '/cb?TOKEN=[REDACTED]&x=1&Api_Key=[REDACTED]#frag',
+      );
+      expect(redactor.redact('/a?token=one /b?token=two')).toBe(
+        '/a?token=[REDACTED] /b?token=[REDACTED]',
+      );
+      expect(redactor.redact('/a;secret=x y')).toBe('/a;secret=[REDACTED] y');
+    });
+
+    it.each([
+      'access_token',
+      'token',
+      'api_key',
+      'apikey',
+      'api-key',
+      'key',
+      'secret',
+      'password',
+      'client_secret',
+      'refresh_token',
+      'id_token',
+    ])(
+      'when the query parameter %s carries a value, the value is masked and the name kept',
+      (name) => {
+        expect(redactor.redact(`/cb?${name}=v4lue&next=1`)).toBe(`/cb?${name}=[REDACTED]&next=1`);
+      },
+    );
+
+    it('when a query parameter only ends with a credential name, it is kept', () => {
+      for (const text of ['/cb?mytoken=abc', '/cb?apixkey=abc', '/cb?api.key=abc']) {
+        expect(redactor.redact(text)).toBe(text);
+      }
+    });
+
+    it('when each auth scheme is followed by a credential, the scheme and credential are masked', () => {
+      for (const scheme of ['Bearer', 'Basic', 'Digest', 'Negotiate', 'bearer']) {
+        expect(redactor.redact(`h: ${scheme}  tok.en~+/=-_9 tail`)).toBe('h: [REDACTED] tail');
+      }
+      expect(redactor.redact('Bearers abc')).toBe('Bearers abc');
+      expect(redactor.redact('xBearer abc')).toBe('xBearer abc');
+    });
+
+    it('when our API-key prefix has any other environment, or no word boundary, it is kept', () => {
+      expect(redactor.redact('lp_test_abc lp_live_X_y')).toBe('[REDACTED] [REDACTED]');
+      expect(redactor.redact('lp_prod_abc xlp_live_abc lp_live_')).toBe(
+        'lp_prod_abc xlp_live_abc lp_live_',
+      );
+    });
+
+    it('when a JWT-like value lacks its dot or its eyJ start, it is kept', () => {
+      for (const text of ['eyJhbGciOiJIUzI1NiJ9', 'abc.def.ghi', 'xeyJa.b.c']) {
+        expect(redactor.redact(text)).toBe(text);
+      }
+      expect(redactor.redact('eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0')).toBe('[REDACTED]');
+      expect(redactor.redact('eyJhbGciOiJIUzI1NiJ9.eyJ9.')).toBe('[REDACTED]');
+    });
+
+    it('when a URL has a user but no password, or a password with no "@", nothing is masked', () => {
+      for (const text of ['https://user@host/p', 'https://host:8080/p', 'see a:b@c']) {
+        expect(redactor.redact(text)).toBe(text);
+      }
+      expect(redactor.redact('redis://:pw@host')).toBe('redis://:[REDACTED]@host');
+    });
+
+    it('when containsSecret sees a request credential or a configured secret with no shape, it is true', () => {
+      const credential = `opaque${randomBytes(8).toString('hex')}`;
+      RequestContext.run([credential], () => {
+        expect(redactor.containsSecret(`plain ${credential}`)).toBe(true);
+        expect(redactor.containsSecret('plain text')).toBe(false);
+      });
+      expect(redactor.containsSecret(`plain ${jwtSecret}`)).toBe(true);
+      expect(redactor.containsSecret(`plain ${credential}`)).toBe(false);
+    });
+
+    it('when an error has no stack and a non-string code, the summary has neither', () => {
+      const error = Object.assign(new TypeError(`bad ${downstreamKey}`), { code: 42 });
+      delete error.stack;
+      expect(redactor.summarize(error)).toEqual({ type: 'TypeError', message: 'bad [REDACTED]' });
+      const coded = Object.assign(new Error('x'), { code: `E_${downstreamKey}` });
+      expect(redactor.summarize(coded).code).toBe('E_[REDACTED]');
+      expect(redactor.summarize(coded).stack).toContain('Error: x');
+    });
+
+    it('when the development key material is loaded, its pepper is masked too', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'redactor-dev-keys-'));
+      try {
+        const devKeys = DevKeyMaterial.loadOrCreate(dir);
+        const pepper = devKeys.secrets()[1].reveal();
+        const pepperSecret = randomBytes(32).toString('base64url');
+        const devRedactor = new Redactor(
+          config(randomBytes(32).toString('base64url'), pepperSecret),
+          devKeys,
+        );
+        expect(devRedactor.redact(`k ${pepper}`)).toBe('k [REDACTED]');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 });

@@ -1,0 +1,272 @@
+import { randomBytes } from 'node:crypto';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
+import { TokenFactory, type Claims, type Header } from '../../../test/support/tokens';
+import { AppConfig } from '../config/app-config';
+import { ProblemException } from '../security/problem.exception';
+import { JwtAuthenticator } from './jwt.authenticator';
+import { JwtStrategy } from './jwt.strategy';
+import { JwtKeyResolver } from './jwt-key.resolver';
+import type { Principal } from './principal';
+import { TokenRejectedError } from './token-rejected.error';
+
+const ISSUER = 'https://issuer.test';
+const AUDIENCE = 'leakproof-test';
+
+type PassportOutcome = { principal: Principal } | { reason: string };
+
+/**
+ * Runs passport-jwt's own flow for one bearer token (extraction, our key provider, the verifier
+ * hook, `validate()`), and reports the principal or the closed reason the request would get.
+ */
+function authenticate(strategy: JwtStrategy, authorization: string): Promise<PassportOutcome> {
+  return new Promise((resolve) => {
+    const run = Object.create(strategy) as JwtStrategy & {
+      success: (user: Principal) => void;
+      fail: (info: unknown) => void;
+      error: (err: unknown) => void;
+    };
+    run.success = (principal) => {
+      resolve({ principal });
+    };
+    run.fail = (info) => {
+      resolve({ reason: TokenRejectedError.reasonOf(info) });
+    };
+    run.error = (err) => {
+      resolve({ reason: TokenRejectedError.reasonOf(err) });
+    };
+    run.authenticate({ headers: { authorization } } as never, {});
+  });
+}
+
+describe('JwtStrategy', () => {
+  const secret = randomBytes(32).toString('base64url');
+  const config = AppConfig.fromEnv({
+    NODE_ENV: 'test',
+    DATABASE_URL: ':memory:',
+    JWT_SECRET: secret,
+    JWT_ISSUER: ISSUER,
+    JWT_AUDIENCE: AUDIENCE,
+    JWT_MAX_TOKEN_LIFETIME: '600',
+  });
+  const strategy = new JwtStrategy(config, new JwtKeyResolver(config, null));
+  const now = (): number => Math.floor(Date.now() / 1000);
+  const claims = (overrides: Claims = {}): Claims => ({
+    iss: ISSUER,
+    aud: AUDIENCE,
+    sub: 'alice',
+    iat: now(),
+    exp: now() + 300,
+    scope: 'items:read items:write',
+    ...overrides,
+  });
+  const token = (overrides: Claims = {}, header: Header = {}, key: string = secret): string =>
+    TokenFactory.signHs(key, { alg: 'HS256', typ: 'at+jwt', ...header }, claims(overrides));
+  const bearer = async (overrides: Claims = {}, header: Header = {}): Promise<PassportOutcome> =>
+    authenticate(strategy, `Bearer ${token(overrides, header)}`);
+  const reasonOf = (fn: () => unknown): string => {
+    try {
+      fn();
+    } catch (error) {
+      return TokenRejectedError.reasonOf(error);
+    }
+    return 'accepted';
+  };
+
+  afterEach(() => {
+    jest.restoreAllMocks();
+  });
+
+  describe('validate', () => {
+    const base = { sub: 'alice', iat: 1_000, exp: 1_300 };
+    const at = (seconds: number): void => {
+      jest.spyOn(Date, 'now').mockReturnValue(seconds * 1000 + 999);
+    };
+
+    it('when the claims are complete, the principal carries the subject and each scope once', () => {
+      at(1_000);
+      expect(strategy.validate({ ...base, scope: ' a  b a ' })).toEqual({
+        kind: 'user',
+        subject: 'alice',
+        scopes: new Set(['a', 'b']),
+      });
+      expect(strategy.validate(base).scopes.size).toBe(0);
+    });
+
+    it.each([
+      ['an empty sub', { ...base, sub: '' }],
+      ['a 256-character sub', { ...base, sub: 's'.repeat(256) }],
+      ['a numeric sub', { ...base, sub: 7 }],
+      ['no iat', { ...base, iat: undefined }],
+      ['a string iat', { ...base, iat: '1000' }],
+      ['no exp', { ...base, exp: undefined }],
+      ['a string exp', { ...base, exp: '1300' }],
+      ['a non-string scope', { ...base, scope: ['a'] }],
+    ])('when the token has %s, it is missing_claim', (_name, input) => {
+      at(1_000);
+      expect(reasonOf(() => strategy.validate(input))).toBe('missing_claim');
+    });
+
+    it('when sub is one or 255 characters, it is accepted', () => {
+      at(1_000);
+      expect(strategy.validate({ ...base, sub: 's' }).subject).toBe('s');
+      expect(strategy.validate({ ...base, sub: 's'.repeat(255) }).subject).toHaveLength(255);
+    });
+
+    it('when iat is exactly now plus the 30 s tolerance it is accepted; one second later it is issued_in_future', () => {
+      at(1_000);
+      expect(reasonOf(() => strategy.validate({ ...base, iat: 1_030, exp: 1_330 }))).toBe(
+        'accepted',
+      );
+      expect(reasonOf(() => strategy.validate({ ...base, iat: 1_031, exp: 1_331 }))).toBe(
+        'issued_in_future',
+      );
+    });
+
+    it('when the lifetime is exactly the maximum it is accepted; one second more is lifetime_too_long', () => {
+      at(1_000);
+      expect(reasonOf(() => strategy.validate({ ...base, exp: 1_600 }))).toBe('accepted');
+      expect(reasonOf(() => strategy.validate({ ...base, exp: 1_601 }))).toBe('lifetime_too_long');
+    });
+  });
+
+  describe('through passport-jwt', () => {
+    it('when the token is valid, the principal is the subject with its scopes', async () => {
+      await expect(bearer()).resolves.toEqual({
+        principal: {
+          kind: 'user',
+          subject: 'alice',
+          scopes: new Set(['items:read', 'items:write']),
+        },
+      });
+    });
+
+    it.each([
+      ['another issuer', { iss: 'https://other.test' }, 'bad_issuer'],
+      ['another audience', { aud: 'other' }, 'bad_audience'],
+      ['an expired exp', { iat: now() - 200, exp: now() - 100 }, 'expired'],
+      ['a future nbf', { nbf: now() + 120 }, 'not_yet_valid'],
+      ['no sub', { sub: undefined }, 'missing_claim'],
+      ['iat two minutes ahead', { iat: now() + 120, exp: now() + 300 }, 'issued_in_future'],
+    ])('when the token has %s, the reason is %s', async (_name, overrides, reason) => {
+      await expect(bearer(overrides)).resolves.toEqual({ reason });
+    });
+
+    it('when the token expired within the 30 s clock tolerance, it is still accepted', async () => {
+      await expect(bearer({ iat: now() - 100, exp: now() - 10 })).resolves.toHaveProperty(
+        'principal',
+      );
+    });
+
+    it('when the token is signed with another key, it is bad_signature, and again from the cache', async () => {
+      const forged = token({}, {}, randomBytes(32).toString('base64url'));
+      await expect(authenticate(strategy, `Bearer ${forged}`)).resolves.toEqual({
+        reason: 'bad_signature',
+      });
+      await expect(authenticate(strategy, `Bearer ${forged}`)).resolves.toEqual({
+        reason: 'bad_signature',
+      });
+    });
+
+    it('when a verified token is presented again, its claims are checked again', async () => {
+      const valid = token({ scope: 'a' });
+      await expect(authenticate(strategy, `Bearer ${valid}`)).resolves.toHaveProperty('principal');
+      await expect(authenticate(strategy, `Bearer ${valid}`)).resolves.toEqual({
+        principal: { kind: 'user', subject: 'alice', scopes: new Set(['a']) },
+      });
+    });
+
+    it('when the header names an algorithm outside the configuration, the key provider refuses it', async () => {
+      await expect(bearer({}, { alg: 'HS384' })).resolves.toEqual({ reason: 'bad_algorithm' });
+    });
+
+    it('when the token is not a bearer header, nothing is verified', async () => {
+      await expect(authenticate(strategy, `Basic ${token()}`)).resolves.toEqual({
+        reason: 'invalid',
+      });
+    });
+  });
+});
+
+describe('JwtAuthenticator', () => {
+  const secret = randomBytes(32).toString('base64url');
+  const config = AppConfig.fromEnv({
+    NODE_ENV: 'test',
+    DATABASE_URL: ':memory:',
+    JWT_SECRET: secret,
+    JWT_ISSUER: ISSUER,
+    JWT_AUDIENCE: AUDIENCE,
+  });
+  new JwtStrategy(config, new JwtKeyResolver(config, null));
+  const guard = new JwtAuthenticator();
+  const request = (authorization?: string): Record<string, unknown> => ({
+    headers: authorization === undefined ? {} : { authorization },
+  });
+  const context = (req: Record<string, unknown>): ExecutionContextHost =>
+    new ExecutionContextHost([req, { setHeader: () => undefined }, () => undefined]);
+  /** The 401's closed reason, or 'allowed'. */
+  const answer = async (req: Record<string, unknown>): Promise<string> => {
+    try {
+      expect(await guard.canActivate(context(req))).toBe(true);
+      return 'allowed';
+    } catch (error) {
+      if (!(error instanceof ProblemException)) throw error;
+      expect(error.getStatus()).toBe(401);
+      return String(error.problem.reason);
+    }
+  };
+  const valid = (): string => {
+    const now = Math.floor(Date.now() / 1000);
+    return TokenFactory.signHs(
+      secret,
+      { alg: 'HS256', typ: 'at+jwt' },
+      { iss: ISSUER, aud: AUDIENCE, sub: 'bob', iat: now, exp: now + 60, scope: 's' },
+    );
+  };
+
+  it.each([
+    ['no Authorization header', undefined],
+    ['a Basic credential', 'Basic dXNlcjpwYXNz'],
+    ['"Bearer" with no space', 'Bearerabc'],
+    ['a scheme that only contains Bearer', 'XBearer abc'],
+  ])('when the request has %s, it is missing_credentials', async (_name, header) => {
+    await expect(answer(request(header))).resolves.toBe('missing_credentials');
+  });
+
+  it('when the header is not a string, it is missing_credentials', async () => {
+    await expect(answer({ headers: { authorization: ['Bearer x'] } })).resolves.toBe(
+      'missing_credentials',
+    );
+  });
+
+  it('when the bearer token is valid, the request is let through with its principal', async () => {
+    const req = request(`bearer ${valid()}`);
+    await expect(answer(req)).resolves.toBe('allowed');
+    expect(req.user).toEqual({ kind: 'user', subject: 'bob', scopes: new Set(['s']) });
+  });
+
+  it('when the token is refused, the 401 carries the closed reason', async () => {
+    await expect(answer(request('Bearer a.b'))).resolves.toBe('malformed');
+    await expect(answer(request(`Bearer ${valid()}x`))).resolves.toBe('bad_signature');
+  });
+
+  it('when passport reports no user and no error, the reason is invalid', () => {
+    const reasonOf = (fn: () => unknown): string => {
+      try {
+        fn();
+        return 'allowed';
+      } catch (error) {
+        return String((error as ProblemException).problem.reason);
+      }
+    };
+    expect(reasonOf(() => guard.handleRequest(null, false, undefined))).toBe('invalid');
+    expect(
+      reasonOf(() => guard.handleRequest(null, false, new TokenRejectedError('expired'))),
+    ).toBe('expired');
+    expect(
+      reasonOf(() =>
+        guard.handleRequest(new TokenRejectedError('too_long'), { kind: 'user' }, null),
+      ),
+    ).toBe('too_long');
+    expect(guard.handleRequest(null, { kind: 'user' }, null)).toEqual({ kind: 'user' });
+  });
+});
