@@ -41,7 +41,13 @@ interface AccessTokenClaims {
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
+  /**
+   * The strategy passport authenticates `jwt` with: PassportStrategy registers each new instance
+   * under that name in passport's one registry, replacing the one before, and so does this.
+   */
+  static registered: JwtStrategy | undefined;
   private readonly settings: JwtSettings;
+  private readonly verdicts: TokenVerdictCache;
 
   constructor(config: AppConfig, resolver: JwtKeyResolver) {
     super({
@@ -70,13 +76,26 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       jsonWebTokenOptions: { clockTolerance: config.jwt.clockToleranceSeconds },
     });
     this.settings = config.jwt;
-    JwtVerifierHook.attach(
-      this,
-      new TokenVerdictCache({
-        ...TOKEN_CACHE,
-        clockToleranceSeconds: config.jwt.clockToleranceSeconds,
-      }),
-    );
+    this.verdicts = new TokenVerdictCache({
+      ...TOKEN_CACHE,
+      clockToleranceSeconds: config.jwt.clockToleranceSeconds,
+    });
+    JwtVerifierHook.attach(this, this.verdicts);
+    JwtStrategy.registered = this;
+  }
+
+  /**
+   * The answer for a token the verified-token cache holds a verdict for, without running
+   * passport's flow again: the exact token string verified in full earlier (its header checks,
+   * key, signature, `alg`, `iss`, `aud`), `exp` and `nbf` checked again by the lookup, then
+   * validate() as on every request; or the reason it was rejected, thrown. Undefined when the
+   * cache has no verdict: the token goes through passport-jwt in full.
+   */
+  remembered(token: string): Principal | undefined {
+    const verdict = this.verdicts.lookup(TokenVerdictCache.digest(token));
+    if (!verdict) return undefined;
+    if ('rejected' in verdict) throw new TokenRejectedError(verdict.rejected);
+    return this.validate(verdict.verified);
   }
 
   /**
