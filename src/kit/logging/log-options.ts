@@ -39,6 +39,12 @@ const SERVER_FIELDS: ReadonlySet<string> = new Set([
 ]);
 
 /**
+ * Field names the server itself writes: kept as they are, so no credential a client chooses can
+ * rename them. Any other key is redacted like a value.
+ */
+const FIELD_NAMES: ReadonlySet<string> = new Set([...SERVER_FIELDS, 'req', 'res', 'err', 'msg']);
+
+/**
  * The access line's messages (AccessLogMiddleware), and so the only messages kept from
  * request-credential matching. Any other message is free text a caller may have built from
  * request data (`saw ${value}`), so it gets the full redaction, as a field outside
@@ -71,7 +77,9 @@ export class LogOptions {
       const out: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(value)) {
         const own = SERVER_FIELDS.has(k) || (k === 'msg' && ACCESS_MESSAGE_SET.has(v));
-        out[k] = walk(v, depth + 1, serverBuilt || (depth === 0 && own));
+        // Security: a key can be built from request data (`{ [header]: value }`) as a value can.
+        const key = FIELD_NAMES.has(k) ? k : redactor.redact(k);
+        out[key] = walk(v, depth + 1, serverBuilt || (depth === 0 && own));
       }
       return out;
     };
