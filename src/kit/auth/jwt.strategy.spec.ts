@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import { ExtractJwt, Strategy } from 'passport-jwt';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { TokenFactory, type Claims, type Header } from '../../../test/support/tokens';
 import { AppConfig } from '../config/app-config';
@@ -6,8 +7,10 @@ import { ProblemException } from '../security/problem.exception';
 import { JwtAuthenticator } from './jwt.authenticator';
 import { JwtStrategy } from './jwt.strategy';
 import { JwtKeyResolver } from './jwt-key.resolver';
+import { JwtVerifierHook } from './jwt-verifier.hook';
 import type { Principal } from './principal';
 import { TokenRejectedError } from './token-rejected.error';
+import { TokenVerdictCache } from './token-verdict.cache';
 
 const ISSUER = 'https://issuer.test';
 const AUDIENCE = 'leakproof-test';
@@ -18,9 +21,9 @@ type PassportOutcome = { principal: Principal } | { reason: string };
  * Runs passport-jwt's own flow for one bearer token (extraction, our key provider, the verifier
  * hook, `validate()`), and reports the principal or the closed reason the request would get.
  */
-function authenticate(strategy: JwtStrategy, authorization: string): Promise<PassportOutcome> {
+function authenticate(strategy: Strategy, authorization: string): Promise<PassportOutcome> {
   return new Promise((resolve) => {
-    const run = Object.create(strategy) as JwtStrategy & {
+    const run = Object.create(strategy) as Strategy & {
       success: (user: Principal) => void;
       fail: (info: unknown) => void;
       error: (err: unknown) => void;
@@ -268,5 +271,88 @@ describe('JwtAuthenticator', () => {
       ),
     ).toBe('too_long');
     expect(guard.handleRequest(null, { kind: 'user' }, null)).toEqual({ kind: 'user' });
+  });
+});
+
+describe('JwtVerifierHook', () => {
+  const cache = new TokenVerdictCache({
+    maxEntries: 10,
+    maxFailures: 10,
+    maxTtlMs: 60_000,
+    failureTtlMs: 5_000,
+    clockToleranceSeconds: 30,
+  });
+
+  it('when passport-jwt exposes no verifier options, attaching fails at boot', () => {
+    const message = 'passport-jwt no longer exposes its verifier options; update JwtVerifierHook';
+    expect(() => {
+      JwtVerifierHook.attach({}, cache);
+    }).toThrow(message);
+    expect(() => {
+      JwtVerifierHook.attach({ _verifOpts: null }, cache);
+    }).toThrow(message);
+    expect(() => {
+      JwtVerifierHook.attach({ _verifOpts: 'x' }, cache);
+    }).toThrow(message);
+  });
+
+  it('when a strategy was not attached, its tokens are verified in full every time, nothing is cached', async () => {
+    const secret = randomBytes(32).toString('base64url');
+    const plain = new Strategy(
+      { jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(), secretOrKey: secret },
+      (payload: unknown, done: (err: unknown, user?: unknown) => void) => {
+        done(null, payload);
+      },
+    );
+    const attached = new Strategy(
+      { jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(), secretOrKey: secret },
+      (payload: unknown, done: (err: unknown, user?: unknown) => void) => {
+        done(null, payload);
+      },
+    );
+    JwtVerifierHook.attach(attached, cache);
+    const token = TokenFactory.signHs(secret, { alg: 'HS256' }, { sub: 'x', exp: 4_000_000_000 });
+    const before = cache.size;
+    await expect(authenticate(plain as never, `Bearer ${token}`)).resolves.toHaveProperty(
+      'principal',
+    );
+    expect(cache.size).toEqual(before);
+    await expect(authenticate(attached as never, `Bearer ${token}`)).resolves.toHaveProperty(
+      'principal',
+    );
+    expect(cache.size).toEqual({ verified: before.verified + 1, rejected: before.rejected });
+    const forged = `${token}x`;
+    await expect(authenticate(attached as never, `Bearer ${forged}`)).resolves.toEqual({
+      reason: 'bad_signature',
+    });
+    expect(cache.lookup(TokenVerdictCache.digest(forged))).toEqual({ rejected: 'bad_signature' });
+    expect(cache.lookup(TokenVerdictCache.digest(token))).toEqual({
+      verified: { sub: 'x', exp: 4_000_000_000 },
+    });
+  });
+
+  it('when a verifier returns a non-object payload, nothing is remembered', async () => {
+    const secret = randomBytes(32).toString('base64url');
+    const attached = new Strategy(
+      { jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(), secretOrKey: secret },
+      (payload: unknown, done: (err: unknown, user?: unknown) => void) => {
+        done(null, { payload });
+      },
+    );
+    const own = new TokenVerdictCache({
+      maxEntries: 10,
+      maxFailures: 10,
+      maxTtlMs: 60_000,
+      failureTtlMs: 5_000,
+      clockToleranceSeconds: 30,
+    });
+    JwtVerifierHook.attach(attached, own);
+    // jsonwebtoken returns a JWS payload that is not JSON as a string.
+    const input = `${Buffer.from('{"alg":"HS256"}').toString('base64url')}.${Buffer.from('plain').toString('base64url')}`;
+    const token = `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
+    await expect(authenticate(attached as never, `Bearer ${token}`)).resolves.toEqual({
+      principal: { payload: 'plain' },
+    });
+    expect(own.size).toEqual({ verified: 0, rejected: 0 });
   });
 });

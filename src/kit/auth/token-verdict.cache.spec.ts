@@ -106,6 +106,25 @@ describe('TokenVerdictCache', () => {
     expect(cache.lookup(digest)).toBeUndefined();
   });
 
+  it('when exp is one millisecond away it is cached; when it passed within the tolerance, nothing is stored', () => {
+    const soon = TokenVerdictCache.digest('soon');
+    clocks.wall = Date.UTC(2030, 0, 1, 0, 0, 10) - 1;
+    cache.rememberVerified(soon, payload({ exp: seconds(clocks.wall) + 1 }));
+    expect(cache.lookup(soon)).toBeDefined();
+    const past = TokenVerdictCache.digest('past');
+    cache.rememberVerified(past, payload({ exp: seconds(clocks.wall) - 10 }));
+    expect(cache.size.verified).toBe(1);
+    expect(cache.lookup(past)).toBeUndefined();
+  });
+
+  it('when nbf is exactly the clock plus the tolerance, the hit is served', () => {
+    const digest = TokenVerdictCache.digest('t');
+    cache.rememberVerified(digest, payload({ nbf: seconds(clocks.wall) + 30 }));
+    expect(cache.lookup(digest)).toBeDefined();
+    cache.rememberVerified(digest, payload({ nbf: seconds(clocks.wall) + 31 }));
+    expect(cache.lookup(digest)).toBeUndefined();
+  });
+
   it('when a payload is cached, later code cannot change what the next hit reads', () => {
     const digest = TokenVerdictCache.digest('t');
     cache.rememberVerified(digest, payload({ aud: ['api'], scope: 'items:read' }));

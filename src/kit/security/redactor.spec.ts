@@ -175,6 +175,65 @@ describe('Redactor', () => {
       expect(redactor.redact(text)).toBe(cut(`${head}[REDACTED]`, text.length - MAX));
     });
 
+    it('when moving the cut back makes another credential run across it, the cut moves again', () => {
+      const p = randomBytes(4).toString('hex');
+      const q = randomBytes(4).toString('hex');
+      const r = randomBytes(4).toString('hex');
+      // [p q] ends 2 before the cut, [q r] runs across it; [p q] is checked first (the longer
+      // list entry first), so only a second pass sees that it now runs across the moved cut.
+      const head = fill('x ', MAX - 18);
+      const text = `${head}${p}${q}${r}${fill(' y', MAX)}`;
+      const redacted = RequestContext.run([`${p}${q}`, `${q}${r}`], () => redactor.redact(text));
+      expect(redacted).toBe(cut(head, text.length - head.length));
+    });
+
+    it('when a credential starts exactly at the cut, the cut stays where it is', () => {
+      const credential = `opaque${randomBytes(8).toString('hex')}`;
+      const head = fill('x ', MAX);
+      const text = `${head}${credential}`;
+      const redacted = RequestContext.run([credential], () => redactor.redact(text));
+      expect(redacted).toBe(cut(head, credential.length));
+    });
+
+    it('when a URL password reaches the cut and a new "//" starts right at it, the password is not kept', () => {
+      const head = fill('x ', MAX - 23);
+      const text = `${head}//user:${fill('p', 16)}//host${fill(' y', MAX)}`;
+      const colon = head.length + 7;
+      expect(redactor.redact(text)).toBe(cut(text.slice(0, colon), text.length - colon));
+    });
+
+    it('when a complete URL with a password lies before the cut, the cut stays at the maximum', () => {
+      const head = `${fill('x ', MAX - 100)}https://user:pw@host/path `;
+      const text = `${head}${fill(' y', MAX)}`;
+      const kept = text.slice(0, MAX).replace('user:pw@', 'user:[REDACTED]@');
+      expect(redactor.redact(text)).toBe(cut(kept, text.length - MAX));
+    });
+
+    it('when a credential ends exactly at the cut, it is masked and the cut stays', () => {
+      const credential = `opaque${randomBytes(8).toString('hex')}`;
+      const head = fill('x ', MAX - credential.length);
+      const text = `${head}${credential}${fill(' y', MAX)}`;
+      const redacted = RequestContext.run([credential], () => redactor.redact(text));
+      expect(redacted).toBe(cut(`${head}[REDACTED]`, text.length - MAX));
+    });
+
+    it('when only the last character of a credential lies past the cut, the cut moves to its start', () => {
+      const credential = `opaque${randomBytes(8).toString('hex')}`;
+      const head = fill('x ', MAX - credential.length + 1);
+      const text = `${head}${credential}${fill(' y', MAX)}`;
+      const redacted = RequestContext.run([credential], () => redactor.redact(text));
+      expect(redacted).toBe(cut(head, text.length - head.length));
+    });
+
+    it('when a credential occurs early and not at the cut, the cut stays at the maximum', () => {
+      const credential = `opaque${randomBytes(8).toString('hex')}`;
+      const text = `a ${credential} ${fill('x ', 2 * MAX)}`;
+      const redacted = RequestContext.run([credential], () => redactor.redact(text));
+      expect(redacted).toBe(
+        cut(text.slice(0, MAX).replace(credential, '[REDACTED]'), text.length - MAX),
+      );
+    });
+
     it('when a JWT follows a "-" joined word, the word is kept and the JWT masked', () => {
       const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl';
       expect(redactor.redact(`token-${jwt} x-eyJ-y`)).toBe('token-[REDACTED] x-eyJ-y');
@@ -188,6 +247,9 @@ describe('Redactor', () => {
       expect(Redactor.hasSecretShape(name)).toBe(false);
     }
     const basic = Buffer.from(`user:${randomBytes(9).toString('hex')}`).toString('base64');
+    expect(Redactor.hasSecretShape(`Basic  ${basic}`)).toBe(true);
+    expect(Redactor.hasSecretShape(`Basic ${basic.slice(0, 15)}`)).toBe(false);
+    expect(Redactor.hasSecretShape(`Basic ${basic.slice(0, 16)}`)).toBe(true);
     expect(Redactor.hasSecretShape(`Basic ${basic}`)).toBe(true);
     expect(Redactor.hasSecretShape(`see Bearer ${randomBytes(16).toString('base64url')}`)).toBe(
       true,
@@ -235,6 +297,12 @@ describe('Redactor', () => {
     });
   });
   describe('exact values and boundaries', () => {
+    const baseEnv = (): Record<string, string> => ({
+      NODE_ENV: 'test',
+      DATABASE_URL: ':memory:',
+      JWT_SECRET: randomBytes(32).toString('base64url'),
+      API_KEY_PEPPER: randomBytes(32).toString('base64url'),
+    });
     const config = (jwtSecret: string, pepper: string): AppConfig =>
       AppConfig.fromEnv({
         NODE_ENV: 'test',
@@ -267,6 +335,20 @@ describe('Redactor', () => {
         expect(redactor.redact(`saw ${eight} here`)).toBe('saw [REDACTED] here');
         expect(redactor.containsSecret(`saw ${eight} here`)).toBe(true);
       });
+    });
+
+    it('when a configured URL password is shorter than 8 characters, it is not matched alone; at 8 it is', () => {
+      const short = new Redactor(
+        AppConfig.fromEnv({ ...baseEnv(), REDIS_URL: 'redis://:pw3456@cache:6379' }),
+        null,
+      );
+      expect(short.redact('seen pw3456 here')).toBe('seen pw3456 here');
+      const eight = new Redactor(
+        AppConfig.fromEnv({ ...baseEnv(), REDIS_URL: 'redis://:pw345678@cache:6379' }),
+        null,
+      );
+      expect(eight.redact('seen pw345678 here')).toBe('seen [REDACTED] here');
+      expect(eight.redact('db :memory: here')).toBe('db [REDACTED] here');
     });
 
     it('when a request credential is a prefix of another, both are masked whole', () => {
