@@ -43,7 +43,7 @@ describe('HTTP hardening', () => {
     expect(header(res.headerText, 'cross-origin-opener-policy')).toBe('same-origin');
   });
 
-  it('when any response is sent, helmet leaves out its legacy headers for old browsers', async () => {
+  it('when any response is sent, it carries no legacy header for old browsers', async () => {
     const res = await rawRequest(app.url, { method: 'GET', path: '/health/live' });
     for (const legacy of [
       'x-xss-protection',
