@@ -11,7 +11,7 @@ export default tseslint.config(
       '.data/',
       'node_modules/',
       'bench/.out/',
-      '.stryker-tmp/',
+      '.stryker-tmp*/',
       'reports/',
       '*.js',
       '*.mjs',

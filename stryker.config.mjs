@@ -42,13 +42,38 @@ const EQUIVALENT = [
     reason:
       'With no "//" before the cut, the sticky match at index 0 fails anyway (the text does not start with "//"), so the guard changes nothing.',
   },
+  {
+    file: 'src/kit/auth/jwt-key.resolver.ts',
+    within: 'checkHeader',
+    parent: 'CatchClause',
+    source: "{\n      throw new TokenRejectedError('malformed');\n    }",
+    reason:
+      'A header that is not JSON leaves `header` undefined, and the object check right after refuses it as malformed too.',
+  },
+  {
+    file: 'src/kit/auth/jwt-verifier.hook.ts',
+    within: 'verify',
+    source: "typeof payload === 'object' && payload !== null",
+    reason:
+      'TokenVerdictCache.rememberVerified stores nothing without a numeric exp, and jsonwebtoken never hands a null payload to its callback: the test only spares a call.',
+  },
+  {
+    file: 'src/kit/auth/authentication.guard.ts',
+    within: 'credentialCount',
+    source: 'count < 2',
+    reason:
+      'The bound only stops counting early: counting on (`true`, `<=`) gives the same answer. Ignoring is per node, so the mutants here that stop counting (`false`, `>=`), which the multiple-credential specs kill, are ignored with them.',
+  },
 ];
 
 /** The name of the method, function or constant a node sits in. */
 function enclosingName(path) {
   for (let p = path.parentPath; p; p = p.parentPath) {
     const { node } = p;
-    if ((p.isClassMethod() || p.isObjectMethod()) && node.key.type === 'Identifier') {
+    if (
+      (p.isClassMethod() || p.isObjectMethod() || p.isClassProperty()) &&
+      node.key.type === 'Identifier'
+    ) {
       return node.key.name;
     }
     if (p.isVariableDeclarator() && node.id.type === 'Identifier') return node.id.name;
@@ -62,7 +87,11 @@ export const strykerPlugins = [
       const file = String(path.hub?.file?.opts?.filename ?? '').replaceAll('\\', '/');
       const source = path.getSource();
       const rule = EQUIVALENT.find(
-        (r) => r.source === source && file.endsWith(r.file) && r.within === enclosingName(path),
+        (r) =>
+          r.source === source &&
+          file.endsWith(r.file) &&
+          r.within === enclosingName(path) &&
+          (r.parent === undefined || path.parentPath?.type === r.parent),
       );
       return rule ? `Equivalent mutant: ${rule.reason}` : undefined;
     },
@@ -103,5 +132,8 @@ export default {
     'src/kit/auth/token-verdict.cache.ts',
     'src/kit/auth/scope.guard.ts',
     'src/kit/auth/authentication.guard.ts',
+    'src/kit/downstream/downstream.client.ts',
+    'src/kit/downstream/downstream-path.ts',
+    'src/kit/config/secret-source.ts',
   ],
 };

@@ -5,6 +5,7 @@ import { TokenFactory } from '../../../test/support/tokens';
 import { ApiKeyAuthenticator } from '../api-keys/api-key.authenticator';
 import { AppConfig } from '../config/app-config';
 import { ProblemException } from '../security/problem.exception';
+import { RequestContext } from '../security/request-context';
 import { AuthenticationGuard } from './authentication.guard';
 import { JwtAuthenticator } from './jwt.authenticator';
 import { JwtStrategy } from './jwt.strategy';
@@ -177,6 +178,18 @@ describe('AuthenticationGuard', () => {
       }
     },
   );
+
+  it('when two query credentials follow a path, both are counted', async () => {
+    await expect(
+      outcome(guard, context('open', request('/items?token=a&access_token=b'))),
+    ).resolves.toBe('400 multiple_credentials');
+  });
+
+  it('when a request is let through, its route template is recorded for the access log', async () => {
+    const req = { ...request('/items/7'), route: { path: '/items/:id' } };
+    await expect(outcome(guard, context('open', req))).resolves.toBe('allowed');
+    expect(RequestContext.routeOf(req)).toBe('/items/:id');
+  });
 
   it('when a request carries one credential and other headers or parameters, it is not counted twice', async () => {
     const req = request('/?page=2&tokens=x', [

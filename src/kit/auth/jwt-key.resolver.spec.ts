@@ -105,16 +105,19 @@ describe('JwtKeyResolver', () => {
     ['a non-string typ', { ...good, typ: 7 }],
     ['an application/ prefix not at the start', { ...good, typ: 'xapplication/at+jwt' }],
     ['a typ with the prefix doubled', { ...good, typ: 'application/application/at+jwt' }],
+    ['the prefix after the type', { ...good, typ: 'at+jwtapplication/' }],
   ])('when the header has %s, it is bad_type', async (_name, header) => {
     await expect(outcome(resolver, withHeader(header))).resolves.toBe('bad_type');
   });
 
-  it.each(['AT+JWT', 'application/at+jwt', 'Application/At+Jwt', 'application/custom+jwt'])(
-    'when typ is %s, it is accepted',
-    async (typ) => {
-      await expect(outcome(resolver, withHeader({ ...good, typ }))).resolves.toBe(key);
-    },
-  );
+  it.each([
+    ['in upper case', 'AT+JWT'],
+    ['with the media type prefix', 'application/at+jwt'],
+    ['with the prefix in mixed case', 'Application/At+Jwt'],
+    ['another configured type', 'application/custom+jwt'],
+  ])('when typ is %s, it is accepted', async (_name, typ) => {
+    await expect(outcome(resolver, withHeader({ ...good, typ }))).resolves.toBe(key);
+  });
 
   it.each([
     ['a number', 7],
@@ -233,6 +236,27 @@ describe('JwtKeyResolver', () => {
       const again = await outcome(jwks, rs('first'));
       expect(again).toBeInstanceOf(KeyObject);
       expect(again).not.toBe(key);
+    });
+
+    it('when the kept key expires, the JWKS client answers from its own cache without a fetch', async () => {
+      const now = Date.now();
+      const clock = jest.spyOn(Date, 'now').mockReturnValue(now);
+      const jwks = jwksResolver();
+      await expect(outcome(jwks, rs('first'))).resolves.toBeInstanceOf(KeyObject);
+      const before = fetches;
+      clock.mockReturnValue(now + 10 * 60_000 + 1);
+      await expect(outcome(jwks, rs('first'))).resolves.toBeInstanceOf(KeyObject);
+      expect(fetches).toBe(before);
+    });
+
+    it('when tokens name many unknown kids, the JWKS is fetched at most ten times a minute', async () => {
+      const jwks = jwksResolver();
+      const before = fetches;
+      for (let i = 0; i < 14; i++) {
+        await expect(outcome(jwks, rs(`unknown-${String(i)}`))).resolves.toBe('unknown_key');
+      }
+      expect(fetches - before).toBeLessThanOrEqual(10);
+      expect(fetches - before).toBeGreaterThan(0);
     });
 
     it('when the kid is not published, it is unknown_key', async () => {

@@ -160,6 +160,17 @@ describe('JwtStrategy', () => {
       );
     });
 
+    it('when a token was verified through passport, the strategy remembers it', async () => {
+      const valid = token({ scope: 'remembered' });
+      expect(strategy.remembered(valid)).toBeUndefined();
+      await expect(authenticate(strategy, `Bearer ${valid}`)).resolves.toHaveProperty('principal');
+      expect(strategy.remembered(valid)).toEqual({
+        kind: 'user',
+        subject: 'alice',
+        scopes: new Set(['remembered']),
+      });
+    });
+
     it('when the token is signed with another key, it is bad_signature, and again from the cache', async () => {
       const forged = token({}, {}, randomBytes(32).toString('base64url'));
       await expect(authenticate(strategy, `Bearer ${forged}`)).resolves.toEqual({
@@ -199,7 +210,8 @@ describe('JwtAuthenticator', () => {
     JWT_ISSUER: ISSUER,
     JWT_AUDIENCE: AUDIENCE,
   });
-  new JwtStrategy(config, new JwtKeyResolver(config, null));
+  const resolver = new JwtKeyResolver(config, null);
+  new JwtStrategy(config, resolver);
   const guard = new JwtAuthenticator();
   const request = (authorization?: string): Record<string, unknown> => ({
     headers: authorization === undefined ? {} : { authorization },
@@ -250,6 +262,59 @@ describe('JwtAuthenticator', () => {
   it('when the token is refused, the 401 carries the closed reason', async () => {
     await expect(answer(request('Bearer a.b'))).resolves.toBe('malformed');
     await expect(answer(request(`Bearer ${valid()}x`))).resolves.toBe('bad_signature');
+  });
+
+  it('when the same token comes again, the remembered verdict gives the same answer', async () => {
+    const token = valid();
+    for (let i = 0; i < 2; i++) {
+      const req = request(`Bearer ${token}`);
+      await expect(answer(req)).resolves.toBe('allowed');
+      expect(req.user).toEqual({ kind: 'user', subject: 'bob', scopes: new Set(['s']) });
+    }
+    for (let i = 0; i < 2; i++) {
+      await expect(answer(request(`Bearer ${token}x`))).resolves.toBe('bad_signature');
+    }
+    const now = Math.floor(Date.now() / 1000);
+    const noSubject = TokenFactory.signHs(
+      secret,
+      { alg: 'HS256', typ: 'at+jwt' },
+      { iss: ISSUER, aud: AUDIENCE, iat: now, exp: now + 60 },
+    );
+    for (let i = 0; i < 2; i++) {
+      await expect(answer(request(`Bearer ${noSubject}`))).resolves.toBe('missing_claim');
+    }
+  });
+
+  it('when a token comes again, it is answered from the remembered verdict: no second header check or signature check', async () => {
+    const resolve = jest.spyOn(resolver, 'resolve');
+    const now = Math.floor(Date.now() / 1000);
+    const token = TokenFactory.signHs(
+      secret,
+      { alg: 'HS256', typ: 'at+jwt' },
+      { iss: ISSUER, aud: AUDIENCE, sub: randomBytes(8).toString('hex'), iat: now, exp: now + 60 },
+    );
+    for (const [presented, expected] of [
+      [token, 'allowed'],
+      [`${token}x`, 'bad_signature'],
+    ]) {
+      resolve.mockClear();
+      await expect(answer(request(`Bearer ${presented}`))).resolves.toBe(expected);
+      expect(resolve).toHaveBeenCalledTimes(1);
+      const again = request(`Bearer ${presented}`);
+      await expect(answer(again)).resolves.toBe(expected);
+      expect(resolve).toHaveBeenCalledTimes(1);
+      if (expected === 'allowed') expect(again.user).toHaveProperty('kind', 'user');
+    }
+  });
+
+  it('when the cache has no verdict for a token, remembered() leaves it to passport', () => {
+    const now = Math.floor(Date.now() / 1000);
+    const unseen = TokenFactory.signHs(
+      secret,
+      { alg: 'HS256', typ: 'at+jwt' },
+      { iss: ISSUER, aud: AUDIENCE, sub: randomBytes(8).toString('hex'), iat: now, exp: now + 60 },
+    );
+    expect(JwtStrategy.registered?.remembered(unseen)).toBeUndefined();
   });
 
   it('when passport reports no user and no error, the reason is invalid', () => {
@@ -328,6 +393,34 @@ describe('JwtVerifierHook', () => {
     expect(cache.lookup(TokenVerdictCache.digest(forged))).toEqual({ rejected: 'bad_signature' });
     expect(cache.lookup(TokenVerdictCache.digest(token))).toEqual({
       verified: { sub: 'x', exp: 4_000_000_000 },
+    });
+  });
+
+  it('when the cache holds a verdict for a token, passport is answered from it, not from a new verification', async () => {
+    const secret = randomBytes(32).toString('base64url');
+    const attached = new Strategy(
+      { jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(), secretOrKey: secret },
+      (payload: unknown, done: (err: unknown, user?: unknown) => void) => {
+        done(null, payload);
+      },
+    );
+    const own = new TokenVerdictCache({
+      maxEntries: 10,
+      maxFailures: 10,
+      maxTtlMs: 60_000,
+      failureTtlMs: 5_000,
+      clockToleranceSeconds: 30,
+    });
+    JwtVerifierHook.attach(attached, own);
+    const good = TokenFactory.signHs(secret, { alg: 'HS256' }, { sub: 'x', exp: 4_000_000_000 });
+    own.rememberRejected(TokenVerdictCache.digest(good), 'unknown_key');
+    await expect(authenticate(attached as never, `Bearer ${good}`)).resolves.toEqual({
+      reason: 'unknown_key',
+    });
+    const forged = `${good}x`;
+    own.rememberVerified(TokenVerdictCache.digest(forged), { sub: 'y', exp: 4_000_000_000 });
+    await expect(authenticate(attached as never, `Bearer ${forged}`)).resolves.toEqual({
+      principal: { sub: 'y', exp: 4_000_000_000 },
     });
   });
 
