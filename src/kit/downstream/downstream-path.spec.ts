@@ -25,6 +25,7 @@ describe(DownstreamPath.name, () => {
   it('when the base URL has a path prefix, the path goes under it', () => {
     expect(build('a', '/inventory/{id}', new URL('http://h/api/v2/'))).toBe('/api/v2/inventory/a');
     expect(build('a', '/inventory/{id}', new URL('http://h/api/v2'))).toBe('/api/v2/inventory/a');
+    expect(build('a', '/inventory/{id}', new URL('http://h/api//'))).toBe('/api/inventory/a');
   });
 
   it('when the value holds / ? # % or spaces, they are encoded into one segment', () => {
@@ -50,7 +51,10 @@ describe(DownstreamPath.name, () => {
     for (const value of ['.', '..', '']) {
       const problem = rejection(value);
       expect(problem.getStatus()).toBe(400);
-      expect(problem.problem.reason).toBe('downstream_path_param_rejected');
+      expect(problem.problem).toEqual({
+        reason: 'downstream_path_param_rejected',
+        detail: 'A path parameter is not acceptable.',
+      });
     }
   });
 
@@ -77,9 +81,29 @@ describe(DownstreamPath.name, () => {
     '/inventory/x{id}',
     '/inventory/{id',
     '/inventory/%2e%2e/{id}',
+    '/inventory/a b/{id}',
+    '/inventory/v1%2F/{id}',
   ])('when the template is %s, it is refused as a programming error', (template) => {
     expect(() => build('a', template)).toThrow(Error);
     expect(() => build('a', template)).not.toThrow(ProblemException);
+  });
+
+  it('when a template names several parameters of any length, each fills its segment', () => {
+    const path = DownstreamPath.build(base, '/inventory/{itemId}/lots/{n}/{lot_no9}', {
+      itemId: 'a',
+      n: 'b',
+      lot_no9: 'c',
+    });
+    expect(path.path).toBe('/inventory/a/lots/b/c');
+  });
+
+  it('when the template is malformed, the error says which rule it broke', () => {
+    expect(() => build('a', 'inventory/{id}')).toThrow(
+      'downstream path template must start with /',
+    );
+    expect(() => build('a', '/inventory/a b/{id}')).toThrow(
+      'invalid downstream path template segment',
+    );
   });
 
   it('when a parameter is missing or unused, it is refused as a programming error', () => {
