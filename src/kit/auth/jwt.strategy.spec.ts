@@ -144,15 +144,18 @@ describe('JwtStrategy', () => {
     });
 
     it.each([
-      ['another issuer', { iss: 'https://other.test' }, 'bad_issuer'],
-      ['another audience', { aud: 'other' }, 'bad_audience'],
-      ['an expired exp', { iat: now() - 200, exp: now() - 100 }, 'expired'],
-      ['a future nbf', { nbf: now() + 120 }, 'not_yet_valid'],
-      ['no sub', { sub: undefined }, 'missing_claim'],
-      ['iat two minutes ahead', { iat: now() + 120, exp: now() + 300 }, 'issued_in_future'],
-    ])('when the token has %s, the reason is %s', async (_name, overrides, reason) => {
-      await expect(bearer(overrides)).resolves.toEqual({ reason });
-    });
+      ['another issuer', 'bad_issuer', { iss: 'https://other.test' }],
+      ['another audience', 'bad_audience', { aud: 'other' }],
+      ['an expired exp', 'expired', { iat: now() - 200, exp: now() - 100 }],
+      ['a future nbf', 'not_yet_valid', { nbf: now() + 120 }],
+      ['no sub', 'missing_claim', { sub: undefined }],
+      ['iat two minutes ahead', 'issued_in_future', { iat: now() + 120, exp: now() + 300 }],
+    ] as [string, string, Claims][])(
+      'when the token has %s, the reason is %s',
+      async (_name, reason, overrides) => {
+        await expect(bearer(overrides)).resolves.toEqual({ reason });
+      },
+    );
 
     it('when the token expired within the 30 s clock tolerance, it is still accepted', async () => {
       await expect(bearer({ iat: now() - 100, exp: now() - 10 })).resolves.toHaveProperty(
