@@ -48,11 +48,15 @@ export type PipelineStage =
  * holds this order: test/request-pipeline.e2e-spec.ts.
  */
 export const REQUEST_PIPELINE: readonly PipelineStage[] = [
-  // Tracks in-flight requests so shutdown can drain them; first, so every request is counted.
+  // Tracks in-flight requests so shutdown can drain them: on the HTTP server's own events,
+  // before any middleware, so every request is counted; it mounts no middleware.
   {
     kind: 'middleware',
     name: 'connection-drain',
-    handler: (app) => app.get(ConnectionDrain).handle,
+    handler: (app) => {
+      app.get(ConnectionDrain).attach(app.getHttpServer());
+      return undefined;
+    },
   },
   // Opens the request context (request id, the credentials to scrub) before anything can log.
   {

@@ -1,5 +1,6 @@
 import { BeforeApplicationShutdown, Injectable } from '@nestjs/common';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 
 /**
@@ -13,32 +14,45 @@ import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 @Injectable()
 export class ConnectionDrain implements BeforeApplicationShutdown {
   private draining = false;
-  private readonly open = new Set<ServerResponse>();
+  /**
+   * The latest response of each open connection: one entry per connection, replaced by its next
+   * request, removed when the connection closes. A response is in flight until it finishes.
+   */
+  private readonly latest = new Map<Duplex, ServerResponse>();
 
   constructor(@InjectPinoLogger('ConnectionDrain') private readonly logger: PinoLogger) {}
 
   /** Requests whose response has not finished yet. */
   get inFlight(): number {
-    return this.open.size;
+    let count = 0;
+    for (const res of this.latest.values()) if (!res.writableFinished) count++;
+    return count;
   }
 
-  /** Express middleware, registered first in app.setup. */
-  readonly handle = (_req: IncomingMessage, res: ServerResponse, next: () => void): void => {
-    if (this.draining) {
-      res.setHeader('Connection', 'close');
-    } else {
-      this.open.add(res);
-      res.once('close', () => this.open.delete(res));
-    }
-    next();
+  /**
+   * Listens on the HTTP server itself, before Express: every request is seen, and the cost per
+   * request is one map entry, with no listener or closure per response.
+   */
+  attach(server: Server): void {
+    server.on('connection', this.onConnection);
+    server.prependListener('request', this.onRequest);
+  }
+
+  private readonly onConnection = (socket: Duplex): void => {
+    socket.once('close', () => this.latest.delete(socket));
+  };
+
+  private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    if (this.draining) res.setHeader('Connection', 'close');
+    this.latest.set(req.socket, res);
   };
 
   /** Runs before Nest closes the HTTP server (after the signal, before the pool and Redis close). */
   beforeApplicationShutdown(signal?: string): void {
     this.draining = true;
-    for (const res of this.open) {
+    for (const res of this.latest.values()) {
       if (!res.headersSent) res.setHeader('Connection', 'close');
     }
-    this.logger.info({ signal, inFlight: this.open.size }, 'shutdown: draining in-flight requests');
+    this.logger.info({ signal, inFlight: this.inFlight }, 'shutdown: draining in-flight requests');
   }
 }
