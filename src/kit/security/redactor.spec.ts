@@ -351,11 +351,24 @@ describe('Redactor', () => {
       expect(eight.redact('db :memory: here')).toBe('db [REDACTED] here');
     });
 
-    it('when a request credential is a prefix of another, both are masked whole', () => {
+    it('when a request credential is a prefix of another, both are masked whole, in either order', () => {
       const short = `opaque${randomBytes(4).toString('hex')}`;
       const long = `${short}${randomBytes(4).toString('hex')}`;
-      const out = RequestContext.run([long, short], () => redactor.redact(`${long} ${short}`));
-      expect(out).toBe('[REDACTED] [REDACTED]');
+      for (const order of [
+        [long, short],
+        [short, long],
+      ]) {
+        const out = RequestContext.run(order, () => redactor.redact(`${long} ${short}`));
+        expect(out).toBe('[REDACTED] [REDACTED]');
+      }
+    });
+
+    it('when a request credential starts with a configured secret, the credential is masked whole', () => {
+      const secret = randomBytes(32).toString('base64url');
+      const withSecret = new Redactor(config(secret, randomBytes(32).toString('base64url')), null);
+      const credential = `${secret}${randomBytes(6).toString('hex')}`;
+      const out = RequestContext.run([credential], () => withSecret.redact(`saw ${credential}`));
+      expect(out).toBe('saw [REDACTED]');
     });
 
     it('when a PEM block has no END line, everything from its BEGIN line on is masked', () => {

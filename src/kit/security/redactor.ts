@@ -86,7 +86,7 @@ export class Redactor {
 
   /** Masks configured secrets, the current request's credentials and secret shapes. */
   redact(text: string): string {
-    return this.redactWith(text, [...this.configured, ...Redactor.requestCredentials()]);
+    return this.redactWith(text, this.exactValues());
   }
 
   /**
@@ -113,7 +113,7 @@ export class Redactor {
   containsSecret(text: string): boolean {
     if (!this.mayHoldSecret(text)) return false;
     // Uncut: a long text that holds nothing is not a secret just because redact() would cut it.
-    return Redactor.mask(text, [...this.configured, ...Redactor.requestCredentials()]) !== text;
+    return Redactor.mask(text, this.exactValues()) !== text;
   }
 
   /** True when the text holds the exact value of a configured secret. */
@@ -149,6 +149,16 @@ export class Redactor {
       ...(error.stack ? { stack: this.redact(error.stack) } : {}),
       ...(typeof code === 'string' ? { code: this.redact(code) } : {}),
     };
+  }
+
+  /**
+   * The configured secrets and the request's credentials, longest first, so that a value holding
+   * another (`abc…` and `abc…xyz`) is masked whole instead of leaving its tail in clear.
+   */
+  private exactValues(): readonly string[] {
+    const request = Redactor.requestCredentials();
+    if (request.length === 0) return this.configured;
+    return [...this.configured, ...request].sort((a, b) => b.length - a.length);
   }
 
   private static requestCredentials(): string[] {
