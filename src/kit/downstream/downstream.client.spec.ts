@@ -294,6 +294,9 @@ describe(DownstreamClient.name, () => {
         res.writeHead(500, { 'content-type': 'application/json' });
         res.write('{"partial":');
       };
+      // The longest timeout allowed, so that only the discard, not a body timeout, hangs up.
+      await subject.onModuleDestroy();
+      subject = client(url, apiKey, 60_000);
       expect((await problemOf(subject.request(get))).reason).toBe('downstream_error_status');
       await new Promise<void>((resolve) => {
         const check = (): void => {
