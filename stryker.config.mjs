@@ -135,5 +135,6 @@ export default {
     'src/kit/downstream/downstream.client.ts',
     'src/kit/downstream/downstream-path.ts',
     'src/kit/config/secret-source.ts',
+    'src/kit/api-keys/api-keys.config.ts',
   ],
 };
