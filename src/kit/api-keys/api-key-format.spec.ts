@@ -108,6 +108,46 @@ describe('ApiKeyFormat', () => {
     }
   });
 
+  it('when the input is not exactly the key length, parse refuses it before running the shape regex', () => {
+    const { key } = ApiKeyFormat.generate('live');
+    const exec = jest.spyOn(RegExp.prototype, 'exec');
+    try {
+      for (const input of [key.slice(0, -1), `${key}a`, 'x'.repeat(100_000), '']) {
+        expect(ApiKeyFormat.parse(input)).toEqual({ valid: false, reason: 'malformed' });
+      }
+      // Not a string, even one that claims the right length and prints as a key.
+      const impostor = { length: ApiKeyFormat.LENGTH, toString: () => key };
+      expect(ApiKeyFormat.parse(impostor)).toEqual({ valid: false, reason: 'malformed' });
+      expect(exec).not.toHaveBeenCalled();
+    } finally {
+      exec.mockRestore();
+    }
+    expect(ApiKeyFormat.LENGTH).toBe(59);
+  });
+
+  it('when the checksum is one digit off in any position, the reason is bad_checksum', () => {
+    const { key } = ApiKeyFormat.generate('test');
+    for (let i = key.length - 6; i < key.length; i++) {
+      const digit = Base62.ALPHABET.indexOf(key[i] ?? '');
+      const next = Base62.ALPHABET[(digit + 1) % 62] ?? '';
+      expect(ApiKeyFormat.parse(`${key.slice(0, i)}${next}${key.slice(i + 1)}`)).toEqual({
+        valid: false,
+        reason: 'bad_checksum',
+      });
+    }
+  });
+
+  it('when a list shows a key, the display prefix is the environment and public id only', () => {
+    const { key, publicId } = ApiKeyFormat.generate('live');
+    expect(ApiKeyFormat.displayPrefix('live', publicId)).toBe(`lp_live_${publicId}`);
+    expect(ApiKeyFormat.displayPrefix('test', publicId)).toBe(`lp_test_${publicId}`);
+    expect(key.startsWith(`${ApiKeyFormat.displayPrefix('live', publicId)}_`)).toBe(true);
+    expect(ApiKeyFormat.PUBLIC_ID.test(publicId)).toBe(true);
+    for (const id of [publicId.slice(1), `${publicId}a`, `${publicId.slice(1)}_`, ` ${publicId}`]) {
+      expect(ApiKeyFormat.PUBLIC_ID.test(id)).toBe(false);
+    }
+  });
+
   it('when the gitleaks rule in docs/key-scanning.md scans text, it finds every key and nothing shorter', () => {
     const doc = readFileSync(join(__dirname, '../../../docs/key-scanning.md'), 'utf8');
     const source = /^regex = '''(.+)'''$/m.exec(doc)?.[1];
@@ -148,6 +188,17 @@ describe('Base62', () => {
     expect(Base62.random(6, source)).toBe(
       [0, 61, 62, 247, 123, 1].map((b) => Base62.ALPHABET[b % 62]).join(''),
     );
+  });
+
+  it('when bytes are drawn, it asks for the missing characters plus eight spare bytes each round', () => {
+    const sizes: number[] = [];
+    const source = (size: number): Buffer => {
+      sizes.push(size);
+      return sizes.length === 1 ? Buffer.from([255, 250]) : Buffer.alloc(size, 55);
+    };
+    // Round 1: two bytes of 255, both rejected; round 2: ten bytes of 55, four kept.
+    expect(Base62.random(4, source)).toBe(Base62.ALPHABET.charAt(55).repeat(4));
+    expect(sizes).toEqual([12, 12]);
   });
 
   it('when a number is encoded at a fixed width, it is zero-padded and decodes back', () => {

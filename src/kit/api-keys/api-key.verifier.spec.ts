@@ -218,6 +218,117 @@ describe('ApiKeyVerifier', () => {
     const other = store(db, { API_KEY_PEPPER: strong() });
     expect(await other.verifier.verify(key)).toMatchObject({ ok: false, reason: 'unknown_pepper' });
   });
+
+  it('when an unknown id is presented, it does the same constant-time comparison as a known one', async () => {
+    const { id } = await create();
+    const equal = jest.spyOn(ApiKeyHasher, 'equal');
+    await s.verifier.verify(ApiKeyFormat.generate('test').key);
+    expect(equal).toHaveBeenCalledTimes(1);
+    await s.verifier.verify(forge(`lp_test_${id}_${Base62.random(32)}`));
+    expect(equal).toHaveBeenCalledTimes(2);
+  });
+
+  it('when a key expires, it is refused from exactly its expiry instant, on a miss and on a cache hit', async () => {
+    const { key, id } = await create(3600);
+    const expiresAt = Date.parse((await s.repository.find(id))?.expires_at ?? '');
+    const now = jest.spyOn(Date, 'now').mockReturnValue(expiresAt - 1);
+    expect((await s.verifier.verify(key)).ok).toBe(true);
+    now.mockReturnValue(expiresAt);
+    expect(await s.verifier.verify(key)).toEqual({ ok: false, reason: 'expired', publicId: id });
+    s.verifier.invalidateAll();
+    expect(await s.verifier.verify(key)).toEqual({ ok: false, reason: 'expired', publicId: id });
+    s.verifier.invalidateAll();
+    now.mockReturnValue(expiresAt - 1);
+    expect((await s.verifier.verify(key)).ok).toBe(true);
+  });
+
+  it('when a key is revoked, it is refused with the revoked reason', async () => {
+    const { key, id } = await create();
+    await s.repository.revoke(id, new Date().toISOString());
+    expect(await s.verifier.verify(key)).toEqual({ ok: false, reason: 'revoked', publicId: id });
+  });
+
+  it('when a result has been cached for the TTL, it is still served; one millisecond later the database is asked', async () => {
+    // lru-cache ages entries by performance.now(), and holds its own last reading for 1 ms.
+    const t0 = performance.now();
+    const clock = jest.spyOn(performance, 'now').mockReturnValue(t0);
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
+    const { key } = await create();
+    expect((await s.verifier.verify(key)).ok).toBe(true);
+    const find = jest.spyOn(s.repository, 'find');
+    clock.mockReturnValue(t0 + 10_000);
+    await settle();
+    expect((await s.verifier.verify(key)).ok).toBe(true);
+    expect(find).not.toHaveBeenCalled();
+    clock.mockReturnValue(t0 + 10_001);
+    await settle();
+    expect((await s.verifier.verify(key)).ok).toBe(true);
+    expect(find).toHaveBeenCalledTimes(1);
+  });
+
+  it('when a key verifies with the current pepper, its row is not rewritten', async () => {
+    const { key } = await create();
+    const update = jest.spyOn(s.repository, 'updateDigest');
+    expect((await s.verifier.verify(key)).ok).toBe(true);
+    expect(update).not.toHaveBeenCalled();
+  });
+
+  it('when re-hashing with the current pepper fails, the key still verifies and the failure is logged by class name', async () => {
+    const { key, id } = await create();
+    const rotated = store(db, { API_KEY_PEPPER: strong(), API_KEY_PEPPER_PREVIOUS: pepper });
+    jest.spyOn(rotated.repository, 'updateDigest').mockRejectedValueOnce(new RangeError('db'));
+    const warn = jest.spyOn(Logger.prototype, 'warn');
+    expect((await rotated.verifier.verify(key)).ok).toBe(true);
+    expect(warn).toHaveBeenCalledWith({
+      event: 'api_key_repepper_failed',
+      keyId: id,
+      error: 'RangeError',
+    });
+  });
+
+  it('when the last-use flush fails, it logs the error class only and the next flush starts empty', async () => {
+    const { key, id } = await create();
+    await s.verifier.verify(key);
+    const record = jest.spyOn(s.repository, 'recordLastUse');
+    record.mockRejectedValueOnce(new TypeError('db down')).mockRejectedValueOnce('not an error');
+    const warn = jest.spyOn(Logger.prototype, 'warn');
+    await s.verifier.flushLastUse();
+    expect(record.mock.calls[0]?.[0]).toEqual(
+      new Map([[id, expect.stringMatching(/^\d{4}-\d\d-\d\dT/) as string]]),
+    );
+    expect(warn).toHaveBeenLastCalledWith({
+      event: 'api_key_last_use_flush_failed',
+      error: 'TypeError',
+    });
+    await s.verifier.flushLastUse();
+    expect(record.mock.calls[1]?.[0]).toEqual(new Map());
+    expect(warn).toHaveBeenLastCalledWith({
+      event: 'api_key_last_use_flush_failed',
+      error: 'unknown',
+    });
+  });
+
+  it('when the app runs, last use is flushed every 30 s on a timer that keeps no process alive, and once more at shutdown', async () => {
+    jest.useFakeTimers({ now: Date.now() });
+    const interval = jest.spyOn(global, 'setInterval');
+    try {
+      const { key } = await create();
+      const record = jest.spyOn(s.repository, 'recordLastUse');
+      s.verifier.onApplicationBootstrap();
+      expect((interval.mock.results[0]?.value as NodeJS.Timeout).hasRef()).toBe(false);
+      await s.verifier.verify(key);
+      jest.advanceTimersByTime(29_999);
+      expect(record).not.toHaveBeenCalled();
+      jest.advanceTimersByTime(1);
+      expect(record).toHaveBeenCalledTimes(1);
+      await s.verifier.beforeApplicationShutdown();
+      expect(record).toHaveBeenCalledTimes(2);
+      jest.advanceTimersByTime(60_000);
+      expect(record).toHaveBeenCalledTimes(2);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });
 
 describe('ApiKeyHasher', () => {
