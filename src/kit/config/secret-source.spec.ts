@@ -173,6 +173,8 @@ describe('urlPassword', () => {
     ['redis+tls://:pw@cache', 'pw'],
     ['a.b-c9://:pw@h', 'pw'],
     ['postgres://app:p%40ss%2Fw@db/app', 'p@ss/w'],
+    [' \tpostgres://app:pw@db/app', 'pw'],
+    ['\u0001redis://:pw@cache', 'pw'],
   ])('when the URL is %s, the password is %s', (url, password) => {
     expect(urlPassword(url)).toBe(password);
   });

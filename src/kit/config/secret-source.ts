@@ -103,9 +103,16 @@ export function plainSecretWarnings(input: RawEnv): string[] {
   );
 }
 
-/** The password in a connection URL, if it has one; a file path or `:memory:` has none. */
+/**
+ * The password in a connection URL, if it has one; a file path or `:memory:` has none. Leading
+ * spaces and control characters are allowed before the scheme because the URL parser drops them
+ * (WHATWG URL), so such a URL still connects and its password must still be known.
+ */
 export function urlPassword(value: string | undefined): string | undefined {
-  if (!value || !/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return undefined;
+  if (!value) return undefined;
+  let start = 0;
+  while (start < value.length && value.charCodeAt(start) <= 0x20) start++;
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value.slice(start))) return undefined;
   try {
     const password = decodeURIComponent(new URL(value).password);
     return password.length > 0 ? password : undefined;
