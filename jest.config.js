@@ -23,6 +23,8 @@ const common = {
 
 /** @type {import('jest').Config} */
 module.exports = {
+  // Jest reads testTimeout from the top level only; a project's own copy is ignored.
+  testTimeout: common.testTimeout,
   projects: [
     { ...common, displayName: 'unit', rootDir: 'src', testRegex: '\\.spec\\.ts$' },
     {
