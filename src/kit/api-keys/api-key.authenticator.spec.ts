@@ -216,6 +216,7 @@ describe('ApiKeyAuthenticator', () => {
       { url: '/stock?q=lp_test_' },
       { url: '/stock?q=lp_test_-x' },
       { url: '/stock?=1' },
+      { url: '/x=lp_test_AAAA' },
       { url: '/lp_test_AAAA/stock' },
       { body: undefined },
       { body: null },
@@ -236,7 +237,7 @@ describe('ApiKeyAuthenticator', () => {
   it('when a credential is in the body, by name at the top level or by shape anywhere, it is refused with 400', async () => {
     const { key } = await create();
     const bodies: unknown[] = [
-      { api_key: 'x' },
+      { name: 'ci', api_key: 'x' },
       { 'X-Api-Key': 'x' },
       { apikey: 'x' },
       `token ${key}`,

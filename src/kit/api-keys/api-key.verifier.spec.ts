@@ -242,6 +242,20 @@ describe('ApiKeyVerifier', () => {
     expect((await s.verifier.verify(key)).ok).toBe(true);
   });
 
+  it('when a key hashed with a retired pepper has expired, it is refused and its row is not re-hashed', async () => {
+    const { key, id } = await create(3600);
+    const expiresAt = Date.parse((await s.repository.find(id))?.expires_at ?? '');
+    const rotated = store(db, { API_KEY_PEPPER: strong(), API_KEY_PEPPER_PREVIOUS: pepper });
+    const update = jest.spyOn(rotated.repository, 'updateDigest');
+    jest.spyOn(Date, 'now').mockReturnValue(expiresAt);
+    expect(await rotated.verifier.verify(key)).toEqual({
+      ok: false,
+      reason: 'expired',
+      publicId: id,
+    });
+    expect(update).not.toHaveBeenCalled();
+  });
+
   it('when a key is revoked, it is refused with the revoked reason', async () => {
     const { key, id } = await create();
     await s.repository.revoke(id, new Date().toISOString());
@@ -266,6 +280,40 @@ describe('ApiKeyVerifier', () => {
     expect(find).toHaveBeenCalledTimes(1);
   });
 
+  it('when one key is invalidated, the other keys stay cached', async () => {
+    const a = await create();
+    const b = await create();
+    await s.verifier.verify(a.key);
+    await s.verifier.verify(b.key);
+    const find = jest.spyOn(s.repository, 'find');
+    s.verifier.invalidateByPublicId(a.id);
+    await s.verifier.verify(a.key);
+    await s.verifier.verify(b.key);
+    expect(find.mock.calls).toEqual([[a.id]]);
+  });
+
+  it('when both kinds of invalidation land while a lookup is in flight, the stale result is not cached', async () => {
+    const { key, id } = await create();
+    const find = jest.spyOn(s.repository, 'find');
+    const real = ApiKeyRepository.prototype.find.bind(s.repository);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    find.mockImplementationOnce(async (publicId) => {
+      const row = await real(publicId);
+      await gate;
+      return row;
+    });
+    const pending = s.verifier.verify(key);
+    await s.repository.revoke(id, new Date().toISOString());
+    s.verifier.invalidateByPublicId(id);
+    s.verifier.invalidateAll();
+    release();
+    expect((await pending).ok).toBe(true);
+    expect(await s.verifier.verify(key)).toMatchObject({ ok: false, reason: 'revoked' });
+  });
+
   it('when a key verifies with the current pepper, its row is not rewritten', async () => {
     const { key } = await create();
     const update = jest.spyOn(s.repository, 'updateDigest');
@@ -276,13 +324,24 @@ describe('ApiKeyVerifier', () => {
   it('when re-hashing with the current pepper fails, the key still verifies and the failure is logged by class name', async () => {
     const { key, id } = await create();
     const rotated = store(db, { API_KEY_PEPPER: strong(), API_KEY_PEPPER_PREVIOUS: pepper });
-    jest.spyOn(rotated.repository, 'updateDigest').mockRejectedValueOnce(new RangeError('db'));
+    jest
+      .spyOn(rotated.repository, 'updateDigest')
+      .mockRejectedValueOnce(new RangeError('db'))
+      .mockRejectedValueOnce('not an error');
     const warn = jest.spyOn(Logger.prototype, 'warn');
     expect((await rotated.verifier.verify(key)).ok).toBe(true);
     expect(warn).toHaveBeenCalledWith({
       event: 'api_key_repepper_failed',
       keyId: id,
       error: 'RangeError',
+    });
+    const second = await create();
+    rotated.verifier.invalidateAll();
+    expect((await rotated.verifier.verify(second.key)).ok).toBe(true);
+    expect(warn).toHaveBeenLastCalledWith({
+      event: 'api_key_repepper_failed',
+      keyId: second.id,
+      error: 'unknown',
     });
   });
 
