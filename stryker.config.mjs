@@ -64,6 +64,20 @@ const EQUIVALENT = [
     reason:
       'The bound only stops counting early: counting on (`true`, `<=`) gives the same answer. Ignoring is per node, so the mutants here that stop counting (`false`, `>=`), which the multiple-credential specs kill, are ignored with them.',
   },
+  {
+    file: 'src/kit/api-keys/api-key-format.ts',
+    within: 'SHAPE',
+    source: '/^lp_(live|test)_([0-9A-Za-z]{12})_[0-9A-Za-z]{32}([0-9A-Za-z]{6})$/',
+    reason:
+      "parse admits only strings of exactly ApiKeyFormat.LENGTH characters, the number the pattern consumes, so a match starts at 0 and ends at the end with or without `^` and `$`. Ignoring is per node, so the pattern's other mutants, which the single-character spec kills, are ignored with them.",
+  },
+  {
+    file: 'src/kit/api-keys/api-key.hasher.ts',
+    within: 'constructor',
+    source: '!this.peppers.has(pepper.id)',
+    reason:
+      'A pepper id is derived from the pepper, so a second entry with the same id holds the same secret: overwriting it (`true`) digests the same. Ignoring is per node, so the mutants that store nothing (`false`, the negation dropped), which every digest spec kills, are ignored with it.',
+  },
 ];
 
 /** The name of the method, function or constant a node sits in. */
@@ -137,6 +151,9 @@ export default {
     'src/kit/downstream/downstream.client.ts',
     'src/kit/downstream/downstream-path.ts',
     'src/kit/config/secret-source.ts',
+    'src/kit/api-keys/api-key-format.ts',
+    'src/kit/api-keys/base62.ts',
+    'src/kit/api-keys/api-key.hasher.ts',
     'src/kit/api-keys/api-keys.config.ts',
   ],
 };
