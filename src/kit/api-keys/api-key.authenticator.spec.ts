@@ -117,7 +117,8 @@ describe('ApiKeyAuthenticator', () => {
   });
 
   it('when no key is sent, or an empty or repeated header, the answer is the missing-credentials challenge', async () => {
-    for (const headers of [{}, { 'x-api-key': '' }, { 'x-api-key': ['a', 'b'] }]) {
+    const cases: FakeRequest['headers'][] = [{}, { 'x-api-key': '' }, { 'x-api-key': ['a', 'b'] }];
+    for (const headers of cases) {
       expect(await refusal(authenticator, request({ headers }))).toMatchObject({
         status: 401,
         reason: 'missing_credentials',
