@@ -154,6 +154,8 @@ export default {
     'src/kit/api-keys/api-key-format.ts',
     'src/kit/api-keys/base62.ts',
     'src/kit/api-keys/api-key.hasher.ts',
+    'src/kit/api-keys/api-key.verifier.ts',
+    'src/kit/api-keys/api-key.authenticator.ts',
     'src/kit/api-keys/api-keys.config.ts',
   ],
 };
