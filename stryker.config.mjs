@@ -1,7 +1,8 @@
 // Mutation testing: `npm run test:mutation`. Stryker changes the security code (a `>` into `>=`,
 // a condition into `true`, a string into `""`) and counts the changes that no unit spec notices.
-// Incremental: reports/stryker-incremental.json (committed) lets a run re-test only the mutants
-// whose code or covering specs changed since it was written.
+// Incremental: reports/stryker-incremental.json lets a run re-test only the mutants whose code or
+// covering specs changed since it was written. Security: it is git-ignored, never committed: it
+// records test failure messages, which quote the keys the specs generate at run time.
 import { declareValuePlugin, PluginKind } from '@stryker-mutator/api/plugin';
 
 /**

@@ -39,6 +39,7 @@ const GENERATED = [
   '.env',
   'dist/',
   'openapi.json',
+  'reports/stryker-incremental.json',
   'test-results/multi-instance.json',
 ];
 const ADOPTERS = ['.gitleaks.toml', 'migrations/'];
