@@ -264,7 +264,8 @@ describe('ApiKeyVerifier', () => {
 
   it('when a result has been cached for the TTL, it is still served; one millisecond later the database is asked', async () => {
     // lru-cache ages entries by performance.now(), and holds its own last reading for 1 ms.
-    const t0 = performance.now();
+    // A whole-millisecond start: with a fractional one, (t0 + 10000) - t0 can round above 10000.
+    const t0 = Math.ceil(performance.now());
     const clock = jest.spyOn(performance, 'now').mockReturnValue(t0);
     const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
     const { key } = await create();
