@@ -75,7 +75,7 @@ describe('AuthenticationGuard', () => {
   });
 });
 
-describe('SecurityHeadersMiddleware', () => {
+describe('SecurityHeaders', () => {
   it('when a handler sets a response header holding a secret, the header is dropped', async () => {
     const res = await rawRequest(app.url, {
       method: 'GET',

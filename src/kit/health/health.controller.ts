@@ -31,7 +31,7 @@ export class HealthController {
   @Get('ready')
   // Terminus would document its own 503 body (indicator names, messages); ours is the fixed
   // problem+json, and the detail stays in the log. No Cache-Control of Terminus's own: every
-  // response is already `no-store` (SecurityHeadersMiddleware), one value for every route.
+  // response is already `no-store` (SecurityHeaders), one value for every route.
   @HealthCheck({ noCache: false, swaggerDocumentation: false })
   @ApiOkResponse({ description: 'Every dependency answers.', standardSchema: HealthStatusSchema })
   @ApiProblemResponse(

@@ -8,6 +8,7 @@ import type {
 } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { json, type RequestHandler } from 'express';
+import type { ServerResponse } from 'node:http';
 import { PinoLogger } from 'nestjs-pino';
 import { AuthenticationGuard } from '../auth/authentication.guard';
 import { ScopeGuard } from '../auth/scope.guard';
@@ -19,7 +20,7 @@ import { RedactionModule } from '../security/redaction.module';
 import { Redactor } from '../security/redactor';
 import { RequestContextMiddleware } from '../security/request-context.middleware';
 import { SchemaValidationPipe } from '../security/schema-validation.pipe';
-import { SecurityHeadersMiddleware } from '../security/security-headers.middleware';
+import { SecurityHeaders } from '../security/security-headers';
 import { ConnectionDrain } from '../shutdown/connection-drain';
 import { RateLimitGuard } from '../throttling/rate-limit.guard';
 
@@ -65,11 +66,17 @@ export const REQUEST_PIPELINE: readonly PipelineStage[] = [
     handler: () => RequestContextMiddleware.handle,
   },
   // Security headers and no-store on every response, constants fixed at load time; drops a
-  // response header that holds a secret just before the headers are written.
+  // response header that holds a secret. Both when the headers are written: installed on the
+  // app's response prototype, it mounts no middleware.
   {
     kind: 'middleware',
     name: 'security-headers',
-    handler: (app) => new SecurityHeadersMiddleware(app.get(Redactor)).handle,
+    handler: (app) => {
+      new SecurityHeaders(app.get(Redactor)).install(
+        (app.getHttpAdapter().getInstance() as { response: ServerResponse }).response,
+      );
+      return undefined;
+    },
   },
   {
     kind: 'middleware',

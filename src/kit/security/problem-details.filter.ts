@@ -27,6 +27,9 @@ const BODY_PARSER_TYPES = [
 ] as const;
 const BODY_PARSER_TYPE_SET: ReadonlySet<unknown> = new Set<string>(BODY_PARSER_TYPES);
 
+/** RFC 9457 §3: the media type of a problem details object. */
+const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
+
 export type BodyParserReason = (typeof BODY_PARSER_TYPES)[number];
 
 /**
@@ -89,9 +92,15 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         res.setHeader(name, value);
       }
     }
+    // Written directly, not through Express's send(): the body is already the final JSON, so
+    // its content negotiation, ETag and freshness steps have nothing to do on an error.
+    const payload = JSON.stringify(body);
+    res.statusCode = status;
+    res.setHeader('Content-Type', PROBLEM_JSON);
+    res.setHeader('Content-Length', Buffer.byteLength(payload));
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('X-Request-Id', requestId);
-    res.status(status).type('application/problem+json').send(JSON.stringify(body));
+    res.end(req.method === 'HEAD' ? undefined : payload);
   }
 
   private log(exception: unknown, status: number, requestId: string, req: Request): void {

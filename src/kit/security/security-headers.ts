@@ -1,4 +1,4 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import { Redactor } from './redactor';
 
 /**
@@ -8,9 +8,9 @@ import { Redactor } from './redactor';
  * headers the docs page uses (CORP, COOP, Referrer-Policy), and `Cache-Control: no-store`
  * (ASVS 14.3.2: no response, error or success, is kept by a browser or proxy cache).
  *
- * The values are helmet's for the options in SecurityHeadersMiddleware.HELMET_OPTIONS, fixed
- * here once instead of recomputed by helmet's middleware chain on each request; a test compares
- * them with helmet's own output so they cannot drift (security-headers.middleware.spec.ts).
+ * The values are helmet's for the options in SecurityHeaders.HELMET_OPTIONS, fixed here once
+ * instead of recomputed by helmet's middleware chain on each request; a test compares them with
+ * helmet's own output so they cannot drift (security-headers.spec.ts).
  * Helmet's legacy headers for HTML in old browsers are left out: X-XSS-Protection (IE's
  * auditor), X-Download-Options (IE8), X-DNS-Prefetch-Control, X-Permitted-Cross-Domain-Policies
  * (Flash) and Origin-Agent-Cluster protect nothing a JSON API serves.
@@ -31,7 +31,7 @@ const HEADERS: readonly (readonly [string, string])[] = [
   ['Cache-Control', 'no-store'],
 ];
 
-/** Lower-case name to the constant value this middleware sets: checked once, not per response. */
+/** Lower-case name to the constant value set on every response: compared, never scanned. */
 const CONSTANT_VALUES: ReadonlyMap<string, string> = new Map(
   HEADERS.map(([name, value]) => [name.toLowerCase(), value]),
 );
@@ -62,13 +62,20 @@ const SERVER_HEADERS: ReadonlySet<string> = new Set([
 const SERVER_HEADER_PREFIXES = ['x-ratelimit-', 'ratelimit', 'access-control-'] as const;
 
 /**
- * Sets the security headers on every response, before any route or error handler runs, and,
- * just before a response's headers are written, drops any header whose value holds a secret
- * (docs/threat-model.md §1): a handler that copies an upstream key into a debug header, then
- * answers or throws, sends neither. It looks at header values only, never the body, so its cost
- * does not grow with the response.
+ * Sets the security headers on every response and drops any response header whose value holds a
+ * secret (docs/threat-model.md §1): a handler that copies an upstream key into a debug header,
+ * then answers or throws, sends neither. Both happen when the headers are about to be written,
+ * in the response's own `writeHead`, which Node calls once for every response: so the error
+ * response the filter writes after a handler set a header and threw is covered too.
+ *
+ * Installed once on the Express app's response prototype, which Express gives every response
+ * it handles before the first middleware runs: no middleware, closure or listener per request.
+ * A header a handler set itself keeps its value (a route may need its own Cache-Control); a
+ * header a handler removed is set again. It looks at header values only, never the body, so its
+ * cost does not grow with the response. Headers a handler passes to `writeHead` itself are its
+ * own; nothing in this app does that.
  */
-export class SecurityHeadersMiddleware {
+export class SecurityHeaders {
   /** What the headers above are helmet's output for (the spec compares them). */
   static readonly HELMET_OPTIONS = {
     contentSecurityPolicy: { directives: { frameAncestors: ["'none'"] } },
@@ -85,34 +92,31 @@ export class SecurityHeadersMiddleware {
 
   constructor(private readonly redactor: Redactor) {}
 
-  readonly handle = (_req: Request, res: Response, next: NextFunction): void => {
-    for (const [name, value] of HEADERS) res.setHeader(name, value);
-    this.dropSecretHeadersOnWrite(res);
-    next();
-  };
-
-  /**
-   * Checks the response headers when they are about to be written (the response's own
-   * `writeHead`, which Node calls for every response, once), so that the error response the
-   * filter writes after a handler set a header and threw is covered too.
-   * Headers a handler passes to `writeHead` itself are its own; nothing in this app does that.
-   */
-  private dropSecretHeadersOnWrite(res: Response): void {
-    const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => Response;
-    res.writeHead = ((...args: unknown[]) => {
-      this.dropSecretHeaders(res);
-      return writeHead(...args);
-    }) as Response['writeHead'];
+  /** `response`: the prototype Express gives this app's responses (`express().response`). */
+  install(response: ServerResponse): void {
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- applied to each response below
+    const { writeHead } = response;
+    const apply = (res: ServerResponse): void => {
+      this.apply(res);
+    };
+    response.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+      apply(this);
+      return Reflect.apply(writeHead, this, args) as ServerResponse;
+    };
   }
 
-  private dropSecretHeaders(res: Response): void {
+  /** What `writeHead` does first: the security headers in, the secret-bearing ones out. */
+  apply(res: ServerResponse): void {
+    for (const [name, value] of HEADERS) {
+      if (!res.hasHeader(name)) res.setHeader(name, value);
+    }
     res.removeHeader('X-Powered-By');
     res.removeHeader('Server');
     for (const name of res.getHeaderNames()) {
       const value = res.getHeader(name);
       if (value === CONSTANT_VALUES.get(name)) continue;
       const text = Array.isArray(value) ? value.join(', ') : String(value);
-      const secret = SecurityHeadersMiddleware.isServerHeader(name)
+      const secret = SecurityHeaders.isServerHeader(name)
         ? this.redactor.containsConfiguredSecret(text)
         : this.redactor.containsSecret(text);
       if (secret) res.removeHeader(name);
