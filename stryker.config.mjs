@@ -158,5 +158,6 @@ export default {
     'src/kit/api-keys/api-key.verifier.ts',
     'src/kit/api-keys/api-key.authenticator.ts',
     'src/kit/api-keys/api-keys.config.ts',
+    'src/kit/auth/jwt.config.ts',
   ],
 };

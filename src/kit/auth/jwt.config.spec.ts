@@ -173,4 +173,61 @@ describe('parseJwt', () => {
     const { settings } = parse({ JWT_TOKEN_TYPES: 'Application/AT+JWT, jwt, x-application/jwt' });
     expect(settings?.tokenTypes).toEqual(['at+jwt', 'jwt', 'x-application/jwt']);
   });
+
+  it.each([
+    ['HS256', { JWT_SECRET: strong() }],
+    ['HS384', { JWT_SECRET: strong() }],
+    ['HS512', { JWT_SECRET: strong() }],
+    ['RS256', { JWT_PUBLIC_KEY: RSA }],
+    ['RS384', { JWT_PUBLIC_KEY: RSA }],
+    ['RS512', { JWT_PUBLIC_KEY: RSA }],
+    ['PS256', { JWT_PUBLIC_KEY: RSA }],
+    ['PS384', { JWT_PUBLIC_KEY: RSA }],
+    ['PS512', { JWT_PUBLIC_KEY: RSA }],
+    ['ES256', { JWT_PUBLIC_KEY: EC }],
+    ['ES384', { JWT_PUBLIC_KEY: EC }],
+    ['ES512', { JWT_PUBLIC_KEY: EC }],
+  ])('when JWT_ALGORITHMS is %s with a key source of its family, it is taken', (alg, secrets) => {
+    const { settings, problems } = parse({ JWT_ALGORITHMS: alg }, secrets);
+    expect(problems).toEqual([]);
+    expect(settings?.algorithms).toEqual([alg]);
+  });
+
+  it('when JWT_ALGORITHMS is refused, the message lists exactly the twelve allowed names', () => {
+    expect(parse({ JWT_ALGORITHMS: 'none' }).problems).toEqual([
+      'JWT_ALGORITHMS: allowed values are HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512',
+    ]);
+  });
+});
+
+describe('jwtEnv', () => {
+  const check = (vars: Record<string, string>): boolean => z.object(jwtEnv).safeParse(vars).success;
+
+  it('when JWT_MAX_TOKEN_LIFETIME is 60 s to 24 h it is taken; 59 and 86401 are refused', () => {
+    expect(check({ JWT_MAX_TOKEN_LIFETIME: '59' })).toBe(false);
+    expect(check({ JWT_MAX_TOKEN_LIFETIME: '60' })).toBe(true);
+    expect(check({ JWT_MAX_TOKEN_LIFETIME: '86400' })).toBe(true);
+    expect(check({ JWT_MAX_TOKEN_LIFETIME: '86401' })).toBe(false);
+    expect(check({ JWT_MAX_TOKEN_LIFETIME: '60.5' })).toBe(false);
+    expect(parse({ JWT_MAX_TOKEN_LIFETIME: '600' }).settings?.maxLifetimeSeconds).toBe(600);
+  });
+
+  it('when the issuer or audience is set empty, it is refused; one character is taken', () => {
+    expect(check({ JWT_ISSUER: '' })).toBe(false);
+    expect(check({ JWT_AUDIENCE: '' })).toBe(false);
+    expect(check({ JWT_ISSUER: 'i', JWT_AUDIENCE: 'a' })).toBe(true);
+    expect(check({ JWT_ISSUER: 'https://issuer.example', JWT_AUDIENCE: 'api' })).toBe(true);
+  });
+
+  it.each(['ftp://i.example/jwks', 'xhttps://i.example/jwks', 'https2://i.example/jwks', 'jwks'])(
+    'when JWT_JWKS_URI is %s (not an http(s) URL), it is refused',
+    (uri) => {
+      expect(check({ JWT_JWKS_URI: uri })).toBe(false);
+    },
+  );
+
+  it('when JWT_JWKS_URI is an http or https URL, it is taken', () => {
+    expect(check({ JWT_JWKS_URI: 'https://i.example/jwks' })).toBe(true);
+    expect(check({ JWT_JWKS_URI: 'http://i.example/jwks' })).toBe(true);
+  });
 });
