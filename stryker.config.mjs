@@ -159,5 +159,6 @@ export default {
     'src/kit/api-keys/api-key.authenticator.ts',
     'src/kit/api-keys/api-keys.config.ts',
     'src/kit/auth/jwt.config.ts',
+    'src/kit/security/request-context.middleware.ts',
   ],
 };
