@@ -167,5 +167,6 @@ export default {
     'src/kit/api-keys/api-keys.config.ts',
     'src/kit/auth/jwt.config.ts',
     'src/kit/security/request-context.middleware.ts',
+    'src/kit/throttling/rate-limit.guard.ts',
   ],
 };
