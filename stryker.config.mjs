@@ -168,5 +168,6 @@ export default {
     'src/kit/auth/jwt.config.ts',
     'src/kit/security/request-context.middleware.ts',
     'src/kit/throttling/rate-limit.guard.ts',
+    'src/kit/api-keys/api-key-failure.limiter.ts',
   ],
 };
