@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { RequestContext } from './request-context';
 import { RequestContextMiddleware } from './request-context.middleware';
+import { CREDENTIAL_QUERY_PARAMS } from './sensitive-names';
 
 /** Opaque, shapeless: no redaction pattern would recognise it, only its registration does. */
 const opaque = (): string => randomBytes(12).toString('hex');
@@ -128,22 +129,13 @@ describe('RequestContextMiddleware', () => {
     expect(registered(`/?${name}=${value}`)).toEqual([value, value]);
   });
 
-  it.each([
-    'access_token',
-    'token',
-    'api_key',
-    'apikey',
-    'api-key',
-    'key',
-    'secret',
-    'password',
-    'client_secret',
-    'refresh_token',
-    'id_token',
-  ])('when the credential parameter %s is among others, only its value is registered', (name) => {
-    const value = opaque();
-    expect(registered(`/search?q=${opaque()}&${name}=${value}&page=2`)).toEqual([value, value]);
-  });
+  it.each(CREDENTIAL_QUERY_PARAMS)(
+    'when the credential parameter %s is among others, only its value is registered',
+    (name) => {
+      const value = opaque();
+      expect(registered(`/search?q=${opaque()}&${name}=${value}&page=2`)).toEqual([value, value]);
+    },
+  );
 
   it('when query values are not under a credential name, none is registered', () => {
     expect(
