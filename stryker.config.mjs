@@ -1,8 +1,9 @@
 // Mutation testing: `npm run test:mutation`. Stryker changes the security code (a `>` into `>=`,
 // a condition into `true`, a string into `""`) and counts the changes that no unit spec notices.
-// Incremental: reports/stryker-incremental.json lets a run re-test only the mutants whose code or
-// covering specs changed since it was written. Security: it is git-ignored, never committed: it
-// records test failure messages, which quote the keys the specs generate at run time.
+// Incremental: reports/stryker-incremental.json, committed, lets a run re-test only the mutants
+// whose code or covering specs changed since it was written. Security: Stryker writes test failure
+// messages into it, which can quote keys the specs generate at run time; scripts/mutation-score.mts
+// removes them before the file is committed, and test/mutation-report.e2e-spec.ts checks it.
 import { declareValuePlugin, PluginKind } from '@stryker-mutator/api/plugin';
 
 /**

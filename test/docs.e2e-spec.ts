@@ -39,7 +39,6 @@ const GENERATED = [
   '.env',
   'dist/',
   'openapi.json',
-  'reports/stryker-incremental.json',
   'test-results/multi-instance.json',
 ];
 const ADOPTERS = ['.gitleaks.toml', 'migrations/'];
