@@ -72,8 +72,9 @@ describe('RequestContextMiddleware', () => {
     expect(registered('/', { 'x-api-key': value })).toEqual([value]);
   });
 
-  it('when a header is not a string (a repeated Set-Cookie), it is skipped', () => {
-    expect(registered('/', { 'set-cookie': [`a=${opaque()}`, `b=${opaque()}`] })).toEqual([]);
+  it('when a header arrives as an array (Set-Cookie), each of its values is registered', () => {
+    const [a, b] = [`a=${opaque()}`, `b=${opaque()}; Path=/`];
+    expect(registered('/', { 'set-cookie': [a, b] })).toEqual([a, b, 'Path=/']);
   });
 
   it('when cookies are sent, the header and each cookie value are registered', () => {

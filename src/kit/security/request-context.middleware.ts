@@ -20,15 +20,11 @@ export class RequestContextMiddleware {
     const credentials: string[] = [];
     for (const name of CREDENTIAL_HEADERS) {
       const value = req.headers[name];
-      if (typeof value !== 'string') continue;
-      credentials.push(value);
-      const space = value.indexOf(' ');
-      if (space > 0) credentials.push(value.slice(space + 1).trim());
-      if (name === 'cookie') {
-        for (const pair of value.split(';')) {
-          const eq = pair.indexOf('=');
-          if (eq > 0) credentials.push(pair.slice(eq + 1).trim());
-        }
+      if (typeof value === 'string') {
+        RequestContextMiddleware.register(credentials, name, value);
+      } else if (Array.isArray(value)) {
+        // Node keeps `set-cookie` as an array of its values; every other header is one string.
+        for (const each of value) RequestContextMiddleware.register(credentials, name, each);
       }
     }
     const q = req.url.indexOf('?');
@@ -44,6 +40,19 @@ export class RequestContextMiddleware {
     }
     RequestContext.run(credentials, next);
   };
+
+  /** A credential header's value, its token part after the scheme, and each cookie value. */
+  private static register(credentials: string[], name: string, value: string): void {
+    credentials.push(value);
+    const space = value.indexOf(' ');
+    if (space > 0) credentials.push(value.slice(space + 1).trim());
+    if (name === 'cookie') {
+      for (const pair of value.split(';')) {
+        const eq = pair.indexOf('=');
+        if (eq > 0) credentials.push(pair.slice(eq + 1).trim());
+      }
+    }
+  }
 
   /**
    * Decoded and compared case-insensitively, as the guards compare names, and with any

@@ -106,7 +106,7 @@ export class SecurityHeaders {
   }
 
   /** What `writeHead` does first: the security headers in, the secret-bearing ones out. */
-  apply(res: ServerResponse): void {
+  private apply(res: ServerResponse): void {
     for (const [name, value] of HEADERS) {
       if (!res.hasHeader(name)) res.setHeader(name, value);
     }
