@@ -90,7 +90,7 @@ describe('RateLimitGuard client address', () => {
   });
 });
 
-describe('SharedThrottlerStorage when Redis is unreachable', () => {
+describe('RateLimitCounter when Redis is unreachable', () => {
   const tokens = new FixtureTokens();
   const password = `redispw${randomBytes(10).toString('hex')}`;
   let app: TestApp;
@@ -130,7 +130,7 @@ describe('SharedThrottlerStorage when Redis is unreachable', () => {
 });
 
 /** Real Redis: the integration run sets TEST_REDIS_URL (`npm run test:integration`). */
-describeWith('TEST_REDIS_URL', 'SharedThrottlerStorage with Redis', () => {
+describeWith('TEST_REDIS_URL', 'RateLimitCounter with Redis', () => {
   const tokens = new FixtureTokens();
 
   it('when two instances share Redis, one limit covers both', async () => {

@@ -7,9 +7,9 @@ import { CORS_HEADERS } from './api-problem-response.decorator';
 import { PROBLEM_SCHEMA_NAME, ProblemSchema } from './problem.schema';
 
 /**
- * Sent by the global RateLimitGuard (@nestjs/throttler) on every response of every route that
- * passed it: successes and the 4xx that authentication or validation give afterwards. A 429 is
- * refused before the counters are written and carries `Retry-After` instead (OWASP API4:2023).
+ * Sent by the global RateLimitGuard on every response of every route that passed it: successes
+ * and the 4xx that authentication or validation give afterwards. A 429 carries `Retry-After`
+ * instead (OWASP API4:2023).
  */
 const RATE_LIMIT_HEADERS: Record<string, HeaderObject> = {
   'X-RateLimit-Limit': {

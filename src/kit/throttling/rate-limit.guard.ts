@@ -1,53 +1,77 @@
 import { hash } from 'node:crypto';
-import { ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
-import { ThrottlerGuard, ThrottlerLimitDetail } from '@nestjs/throttler';
+import type { ServerResponse } from 'node:http';
+import { CanActivate, ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
+import { normalizeIp } from '@nestjs/throttler';
+import type { Request } from 'express';
+import { AppConfig } from '../config/app-config';
 import { ProblemException } from '../security/problem.exception';
 import { RequestContext } from '../security/request-context';
+import { RateLimitCounter, WindowCount } from './rate-limit.counter';
 
 /** The access-log reason of a request refused for exceeding the rate limit. */
 export type RateLimitReason = 'rate_limited';
 
-/** IPv4, IPv6 (with an IPv4 tail or a zone-free subnet suffix): what Express gives as req.ip. */
+/** IPv4, IPv6 (with an IPv4 tail or a zone-free subnet suffix): what normalizeIp gives. */
 const ADDRESS = /^[0-9a-fA-F:.]{1,45}(\/\d{1,3})?$/;
 
 /**
- * @nestjs/throttler's guard, registered as the first global guard: it counts every request per
- * client address and route before authentication runs, so failed credentials are limited too
- * (OWASP API4:2023; brute force of keys and tokens, docs/threat-model.md §10). Over the limit the
- * client gets the fixed 429 problem+json with `Retry-After` (RFC 9110 §10.2.3, RFC 6585 §4), and
- * the log a closed reason; never the library's message.
+ * The first global guard: it counts every request per client address and route before
+ * authentication runs, so failed credentials are limited too (OWASP API4:2023; brute force of
+ * keys and tokens, docs/threat-model.md §10). One policy for every route (`RATE_LIMIT_MAX`
+ * requests per `RATE_LIMIT_WINDOW_SECONDS`), read once at boot: nothing is looked up per
+ * request, and counting in process takes no await. Within the limit the response carries
+ * `X-RateLimit-Limit`, `-Remaining` and `-Reset`; over it the client gets the fixed 429
+ * problem+json with `Retry-After` (RFC 9110 §10.2.3, RFC 6585 §4), and the log a closed reason.
  */
 @Injectable()
-export class RateLimitGuard extends ThrottlerGuard {
+export class RateLimitGuard implements CanActivate {
+  private readonly max: number;
+  private readonly limitHeader: string;
+
+  constructor(
+    config: AppConfig,
+    private readonly counter: RateLimitCounter,
+  ) {
+    this.max = config.rateLimit.max;
+    this.limitHeader = String(this.max);
+  }
+
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    const http = context.switchToHttp();
+    const req = http.getRequest<Request>();
+    // This guard runs first: a request it refuses never reaches the authentication guard, and
+    // its access-log line still names the route.
+    RequestContext.recordRoute(req);
+    const key = `${context.getClass().name}:${context.getHandler().name}:${RateLimitGuard.client(req.ip)}`;
+    const res = http.getResponse<ServerResponse>();
+    const count = this.counter.hit(key);
+    return count instanceof Promise
+      ? count.then((c) => this.admit(c, res))
+      : this.admit(count, res);
+  }
+
   /**
-   * Records the route template first: this is the first guard, so a request it refuses never
-   * reaches the authentication guard, and its access-log line still names the route.
+   * The client as the limit counts it: its address, an IPv6 address as its /64 (one host
+   * holds a whole /64, so counting single addresses would let it rotate past the limit). What is
+   * not plain address text (X-Forwarded-For is client input when TRUST_PROXY_HOPS is set too
+   * high) is hashed, so a key stays short and never carries what a client wrote.
    */
-  override canActivate(context: ExecutionContext): Promise<boolean> {
-    if (context.getType() === 'http') {
-      RequestContext.recordRoute(context.switchToHttp().getRequest<object>());
+  static client(ip: string | undefined): string {
+    const address = normalizeIp(ip ?? '');
+    return ADDRESS.test(address) ? address : hash('sha256', address, 'base64url');
+  }
+
+  private admit({ hits, resetMs }: WindowCount, res: ServerResponse): true {
+    const seconds = Math.ceil(resetMs / 1000);
+    if (hits > this.max) {
+      throw new ProblemException(HttpStatus.TOO_MANY_REQUESTS, {
+        reason: 'rate_limited',
+        headers: { 'Retry-After': String(Math.max(1, seconds)) },
+      });
     }
-    return super.canActivate(context);
-  }
-
-  /**
-   * The library hashes every key with SHA-256; the storage only compares keys, so a plain
-   * string does the same job for less. The tracker is the client address; one that
-   * is not plain address text (X-Forwarded-For is client input when TRUST_PROXY_HOPS is set too
-   * high) is still hashed, so a key stays short and never carries what a client wrote.
-   */
-  protected override generateKey(context: ExecutionContext, tracker: string, name: string): string {
-    const client = ADDRESS.test(tracker) ? tracker : hash('sha256', tracker, 'base64url');
-    return `${context.getClass().name}:${context.getHandler().name}:${name}:${client}`;
-  }
-
-  protected override throwThrottlingException(
-    _context: ExecutionContext,
-    detail: ThrottlerLimitDetail,
-  ): Promise<void> {
-    throw new ProblemException(HttpStatus.TOO_MANY_REQUESTS, {
-      reason: 'rate_limited',
-      headers: { 'Retry-After': String(Math.max(1, detail.timeToBlockExpire)) },
-    });
+    res.setHeader('X-RateLimit-Limit', this.limitHeader);
+    res.setHeader('X-RateLimit-Remaining', String(this.max - hits));
+    res.setHeader('X-RateLimit-Reset', String(seconds));
+    return true;
   }
 }

@@ -1,9 +1,7 @@
 import { Module } from '@nestjs/common';
-import { getOptionsToken, getStorageToken, ThrottlerModuleOptions } from '@nestjs/throttler';
-import { AppConfig } from '../config/app-config';
 import { RedisModule } from '../redis/redis.module';
+import { RateLimitCounter } from './rate-limit.counter';
 import { RateLimitGuard } from './rate-limit.guard';
-import { SharedThrottlerStorage } from './shared-throttler.storage';
 
 /**
  * Rate limits per client address and route, shared across instances through Redis when it is
@@ -12,23 +10,6 @@ import { SharedThrottlerStorage } from './shared-throttler.storage';
  */
 @Module({
   imports: [RedisModule],
-  providers: [
-    SharedThrottlerStorage,
-    { provide: getStorageToken(), useExisting: SharedThrottlerStorage },
-    {
-      provide: getOptionsToken(),
-      inject: [AppConfig],
-      useFactory: (config: AppConfig): ThrottlerModuleOptions => ({
-        throttlers: [
-          {
-            name: 'default',
-            limit: config.rateLimit.max,
-            ttl: config.rateLimit.windowSeconds * 1000,
-          },
-        ],
-      }),
-    },
-    RateLimitGuard,
-  ],
+  providers: [RateLimitCounter, RateLimitGuard],
 })
 export class ThrottlingModule {}
