@@ -73,6 +73,8 @@ describe('Leak matrix', () => {
   let jwtScopes: string[] = [];
   let keyScopes: string[] = [];
   let requests = 0;
+  /** Keys the API issued during the sweep (create, rotate): canaries from then on. */
+  let issued = 0;
   const vectors = new Set<string>();
   const succeeded = new Set<string>();
   /** Mapped routes (`METHOD /path/:param`) that answered some vector with a 2xx. */
@@ -244,11 +246,28 @@ describe('Leak matrix', () => {
     scanner.scan('status line', res.statusLine, where);
     scanner.scan('response headers', res.headerText, where);
     scanner.scan('response body', res.body, where);
+    // A key the API issues is shown in this response only: from here on its secret part is a
+    // canary like the configured secrets, for every later response, the log and the downstream.
+    const key = res.status < 300 ? issuedKey(res.body) : undefined;
+    if (key !== undefined) {
+      scanner.register(`issued by ${where}`, key.split('_').slice(3).join('_'));
+      issued++;
+    }
     // 502-504 are the downstream's failures, reported as such; 500 would be a bug of ours (P8).
     expect({ where, serverError: res.status === 500 || res.status === 501 }).toEqual({
       where,
       serverError: false,
     });
+  }
+
+  /** The plaintext key a create or rotate response carries, if the body holds one. */
+  function issuedKey(body: string): string | undefined {
+    try {
+      const { key } = JSON.parse(body) as { key?: unknown };
+      return typeof key === 'string' && key.startsWith('lp_') ? key : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Every request shape the matrix sends to one route. */
@@ -495,6 +514,8 @@ describe('Leak matrix', () => {
     // the end, so a leak on a success path cannot hide behind a refusal.
     expect(unreached).toEqual([]);
     expect(requests).toBeGreaterThan(200);
+    // Keys issued by the sweep itself were watched too: POST /api-keys and rotate answered.
+    expect(issued).toBeGreaterThanOrEqual(2);
     // The outbound path really ran, once for each kind of downstream answer (200, 500, 401).
     expect(downstreamCalls).toBeGreaterThanOrEqual(3);
     // Authenticated code really ran, for people and for machines.
