@@ -100,7 +100,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     res.setHeader('Content-Length', Buffer.byteLength(payload));
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('X-Request-Id', requestId);
-    res.end(req.method === 'HEAD' ? undefined : payload);
+    // No body for HEAD: Node's ServerResponse drops it (the server does not set
+    // rejectNonStandardBodyWrites), and the headers stay those of GET (RFC 9110 §9.3.2).
+    res.end(payload);
   }
 
   private log(exception: unknown, status: number, requestId: string, req: Request): void {

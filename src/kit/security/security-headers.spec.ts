@@ -31,9 +31,9 @@ describe('SecurityHeaders', () => {
   );
 
   /** A response whose prototype has the headers installed, as Express's app.response has. */
-  function response(): ServerResponse {
+  function response(using = redactor): ServerResponse {
     const proto = Object.create(ServerResponse.prototype) as ServerResponse;
-    new SecurityHeaders(redactor).install(proto);
+    new SecurityHeaders(using).install(proto);
     const res = new ServerResponse(new IncomingMessage(new Socket()));
     Object.setPrototypeOf(res, proto);
     return res;
@@ -94,15 +94,76 @@ describe('SecurityHeaders', () => {
 
   it("when a server header's value equals the request's credential, it stays; any other header goes", () => {
     const credential = 'opaque-session-value-123';
+    // Each header the server sets from its own values, one of each name family.
+    const serverHeaders = [
+      'Content-Type',
+      'Content-Length',
+      'X-Request-Id',
+      'Retry-After',
+      'WWW-Authenticate',
+      'Connection',
+      'Vary',
+      'X-RateLimit-Limit',
+      'RateLimit-Policy',
+      'Access-Control-Allow-Origin',
+    ];
     RequestContext.run([credential], () => {
       const res = response();
-      res.setHeader('Retry-After', credential);
-      res.setHeader('X-RateLimit-Limit', credential);
+      for (const name of serverHeaders) res.setHeader(name, credential);
       res.setHeader('X-Echo', credential);
       res.writeHead(429);
-      expect(res.getHeader('Retry-After')).toBe(credential);
-      expect(res.getHeader('X-RateLimit-Limit')).toBe(credential);
+      for (const name of serverHeaders) {
+        expect([name, res.getHeader(name)]).toEqual([name, credential]);
+      }
       expect(res.hasHeader('X-Echo')).toBe(false);
+    });
+  });
+
+  it("when the request's credential equals a security header's value, the header is still sent", () => {
+    const values = SecurityHeaders.HEADERS.map(([, value]) => value);
+    RequestContext.run(values, () => {
+      const res = response();
+      res.writeHead(200);
+      for (const [name, value] of SecurityHeaders.HEADERS) {
+        expect([name, res.getHeader(name)]).toEqual([name, value]);
+      }
+    });
+  });
+
+  it("when a configured secret occurs in a security header's value, the header is still sent: its value is ours, compared and never scanned", () => {
+    // A development secret (production refuses one this weak, secret-source.ts) that is the
+    // value of a security header.
+    const hsts = new Map(SecurityHeaders.HEADERS).get('Strict-Transport-Security') ?? '';
+    const weak = new Redactor(
+      AppConfig.fromEnv({
+        NODE_ENV: 'test',
+        DATABASE_URL: ':memory:',
+        JWT_SECRET: randomBytes(32).toString('base64url'),
+        API_KEY_PEPPER: randomBytes(32).toString('base64url'),
+        DOWNSTREAM_BASE_URL: 'http://127.0.0.1:9',
+        DOWNSTREAM_API_KEY: hsts,
+      }),
+      null,
+    );
+    expect(weak.containsConfiguredSecret(hsts)).toBe(true);
+    const res = response(weak);
+    res.setHeader('X-Debug', `upstream sent ${hsts}`);
+    res.writeHead(200);
+    expect(res.getHeader('Strict-Transport-Security')).toBe(hsts);
+    expect(res.hasHeader('X-Debug')).toBe(false);
+  });
+
+  it('when a header is set as a list, it is checked as the one combined value a client reads (RFC 9110 §5.3)', () => {
+    const credential = 'first-part-1, second-part-2';
+    RequestContext.run([credential], () => {
+      const res = response();
+      res.setHeader('X-Upstream', ['ok', `key ${downstreamKey}`]);
+      res.setHeader('X-Echo', ['first-part-1', 'second-part-2']);
+      res.setHeader('X-Tags', ['alpha', 'beta']);
+      res.writeHead(200);
+      expect(res.hasHeader('X-Upstream')).toBe(false);
+      expect(res.hasHeader('X-Echo')).toBe(false);
+      expect(res.getHeader('X-Tags')).toEqual(['alpha', 'beta']);
     });
   });
 });
