@@ -70,6 +70,15 @@ describe('SecurityHeaders', () => {
     expect(removed.getHeader('X-Frame-Options')).toBe('DENY');
   });
 
+  it("when a handler's own value of a security header holds a secret, the header is sent with its constant value instead", () => {
+    const res = response();
+    res.setHeader('Cache-Control', `private, max-age=60, x-${downstreamKey}`);
+    res.setHeader('Referrer-Policy', `origin ${downstreamKey}`);
+    res.writeHead(200);
+    expect(res.getHeader('Cache-Control')).toBe('no-store');
+    expect(res.getHeader('Referrer-Policy')).toBe('no-referrer');
+  });
+
   it('when writeHead is given headers, status and headers still reach the response', () => {
     const res = response();
     res.writeHead(201, { 'X-Own': 'yes' });

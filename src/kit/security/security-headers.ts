@@ -64,7 +64,8 @@ const SERVER_HEADER_PREFIXES = ['x-ratelimit-', 'ratelimit', 'access-control-'] 
 /**
  * Sets the security headers on every response and drops any response header whose value holds a
  * secret (docs/threat-model.md §1): a handler that copies an upstream key into a debug header,
- * then answers or throws, sends neither. Both happen when the headers are about to be written,
+ * then answers or throws, sends neither. A security header whose value holds one is set back to
+ * its constant instead, so the response keeps its protection. Both happen when the headers are about to be written,
  * in the response's own `writeHead`, which Node calls once for every response: so the error
  * response the filter writes after a handler set a header and threw is covered too.
  *
@@ -119,7 +120,12 @@ export class SecurityHeaders {
       const secret = SecurityHeaders.isServerHeader(name)
         ? this.redactor.containsConfiguredSecret(text)
         : this.redactor.containsSecret(text);
-      if (secret) res.removeHeader(name);
+      if (!secret) continue;
+      // A security header goes back to its constant rather than away: a handler's Cache-Control
+      // that quoted a secret must not leave that response cacheable.
+      const constant = CONSTANT_VALUES.get(name);
+      if (constant === undefined) res.removeHeader(name);
+      else res.setHeader(name, constant);
     }
   }
 
