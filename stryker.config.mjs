@@ -184,6 +184,7 @@ export default {
     'src/kit/auth/jwt.config.ts',
     'src/kit/security/request-context.middleware.ts',
     'src/kit/throttling/rate-limit.guard.ts',
+    'src/kit/throttling/fixed-windows.ts',
     'src/kit/api-keys/api-key-failure.limiter.ts',
     'src/kit/security/problem-details.filter.ts',
     'src/kit/security/security-headers.ts',

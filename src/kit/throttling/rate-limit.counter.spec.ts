@@ -4,64 +4,7 @@ import { Logger } from '@nestjs/common';
 import type { PinoLogger } from 'nestjs-pino';
 import { AppConfig } from '../config/app-config';
 import { RedisConnection } from '../redis/redis-connection';
-import { FixedWindows, RateLimitCounter } from './rate-limit.counter';
-
-describe('FixedWindows', () => {
-  const WINDOW = 10_000;
-  let clock: number;
-  let windows: FixedWindows;
-
-  beforeEach(() => {
-    clock = Date.UTC(2030, 0, 1);
-    windows = new FixedWindows(WINDOW, () => clock);
-  });
-
-  it('when a key is hit within its window, the count rises and the time left shrinks', () => {
-    expect(windows.hit('a')).toEqual({ hits: 1, resetMs: WINDOW });
-    clock += 2500;
-    expect(windows.hit('a')).toEqual({ hits: 2, resetMs: WINDOW - 2500 });
-    clock += WINDOW - 2501;
-    expect(windows.hit('a')).toEqual({ hits: 3, resetMs: 1 });
-  });
-
-  it('when its window has ended, to the millisecond, the count starts again from one', () => {
-    windows.hit('a');
-    windows.hit('a');
-    clock += WINDOW;
-    expect(windows.hit('a')).toEqual({ hits: 1, resetMs: WINDOW });
-  });
-
-  it('when two keys are hit, each has its own count and window', () => {
-    windows.hit('a');
-    clock += 4000;
-    expect(windows.hit('b')).toEqual({ hits: 1, resetMs: WINDOW });
-    expect(windows.hit('a')).toEqual({ hits: 2, resetMs: WINDOW - 4000 });
-  });
-
-  it('when a window has passed since the last sweep, keys whose window ended are forgotten', () => {
-    windows.hit('old');
-    clock += 5000;
-    windows.hit('recent');
-    clock += WINDOW - 5000 - 1;
-    windows.hit('x');
-    // The sweep is not due yet: the ended window of `old` is still held.
-    expect(windows.size).toBe(3);
-    clock += 1;
-    windows.hit('x');
-    // Due: `old` ended exactly now and goes; `recent` and `x` are still running.
-    expect(windows.size).toBe(2);
-    expect(windows.hit('recent')).toEqual({ hits: 2, resetMs: 5000 });
-  });
-
-  it('when many clients come and go, the held keys stay bounded by two windows of clients', () => {
-    for (let i = 0; i < 10_000; i++) {
-      windows.hit(`client-${String(i)}`);
-      clock += 10;
-    }
-    // 100 keys per second of window; a sweep runs once per window.
-    expect(windows.size).toBeLessThanOrEqual(2 * (WINDOW / 10));
-  });
-});
+import { RateLimitCounter } from './rate-limit.counter';
 
 describe('RateLimitCounter', () => {
   // RedisConnection reports its state through Nest's logger, which prints to the console here.

@@ -5,7 +5,8 @@ import { AppConfig } from '../config/app-config';
 import { RedisConnection } from '../redis/redis-connection';
 import { ProblemException } from '../security/problem.exception';
 import { RequestContext } from '../security/request-context';
-import { RateLimitCounter, WindowCount } from './rate-limit.counter';
+import type { WindowCount } from './fixed-windows';
+import { RateLimitCounter } from './rate-limit.counter';
 import { RateLimitGuard } from './rate-limit.guard';
 
 class ItemsController {
@@ -206,5 +207,9 @@ describe('RateLimitGuard.client', () => {
     expect(client).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(RateLimitGuard.client(ip)).toBe(client);
     expect(RateLimitGuard.client(`${ip ?? ''}y`)).not.toBe(client);
+  });
+
+  it('when the address is missing, the client is the one of an empty address', () => {
+    expect(RateLimitGuard.client(undefined)).toBe(RateLimitGuard.client(''));
   });
 });

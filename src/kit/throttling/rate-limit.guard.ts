@@ -6,7 +6,8 @@ import type { Request } from 'express';
 import { AppConfig } from '../config/app-config';
 import { ProblemException } from '../security/problem.exception';
 import { RequestContext } from '../security/request-context';
-import { RateLimitCounter, WindowCount } from './rate-limit.counter';
+import type { WindowCount } from './fixed-windows';
+import { RateLimitCounter } from './rate-limit.counter';
 
 /** The access-log reason of a request refused for exceeding the rate limit. */
 export type RateLimitReason = 'rate_limited';
