@@ -274,6 +274,13 @@ describe('HttpServerHardening', () => {
         boundMs: BOUND_MS,
       });
       expect(beyond).toEqual({ received: '', endedBy: 'server' });
+      // One warning line with the count, however many were refused in its interval.
+      let report: Record<string, unknown> | undefined;
+      for (let i = 0; i < 500 && !report; i++) {
+        report = logCapture.lines().find((l) => l.event === 'connections_dropped');
+        if (!report) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(report).toMatchObject({ level: 40, count: 1 });
 
       const first = open[0];
       const answer = new Promise<string>((resolve) => {

@@ -34,6 +34,11 @@ const PARSE_ERROR: Refusal = { status: 400, reason: 'parse_error' };
  * to answer; a request already in Express gets its own access line (`client_aborted`).
  */
 const CLIENT_CLOSED = 'HPE_INVALID_EOF_STATE';
+/**
+ * Connections refused at the cap are reported as one line per this interval, with their count:
+ * a flood at the cap would otherwise write a line per connection.
+ */
+const DROP_REPORT_MS = 1000;
 
 /**
  * The HTTP server's own limits, below Express: bounds on how long a client may take to send a
@@ -53,6 +58,10 @@ export class HttpServerHardening {
   /** Connections already refused: Node's parser reports each later chunk again. */
   private readonly refused = new WeakSet<Duplex>();
 
+  /** Connections refused at the cap since the last report, and the timer of the next one. */
+  private dropped = 0;
+  private dropReport: NodeJS.Timeout | undefined;
+
   private constructor(private readonly logger: LoggerService) {}
 
   static apply(server: Server, settings: HttpServerSettings, logger: LoggerService): void {
@@ -71,7 +80,30 @@ export class HttpServerHardening {
     const hardening = new HttpServerHardening(logger);
     server.on('request', hardening.onRequest);
     server.on('clientError', hardening.onClientError);
+    server.on('drop', hardening.onDrop);
+    server.on('close', hardening.reportDrops);
   }
+
+  /**
+   * Node closes a connection beyond `maxConnections` before any byte is read: no request, so no
+   * access line. The operator still learns that the cap is refusing clients (OWASP API4:2023).
+   */
+  private readonly onDrop = (): void => {
+    this.dropped++;
+    this.dropReport ??= setTimeout(this.reportDrops, DROP_REPORT_MS).unref();
+  };
+
+  private readonly reportDrops = (): void => {
+    clearTimeout(this.dropReport);
+    this.dropReport = undefined;
+    if (this.dropped === 0) return;
+    this.logger.warn({
+      msg: 'connections refused at HTTP_MAX_CONNECTIONS',
+      event: 'connections_dropped',
+      count: this.dropped,
+    });
+    this.dropped = 0;
+  };
 
   private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     this.responses.set(req.socket, res);
