@@ -87,21 +87,6 @@ const EQUIVALENT = [
     reason:
       'A pepper id is derived from the pepper, so a second entry with the same id holds the same secret: overwriting it (`true`) digests the same. Ignoring is per node, so the mutants that store nothing (`false`, the negation dropped), which every digest spec kills, are ignored with it.',
   },
-  {
-    file: 'src/kit/security/problem-details.filter.ts',
-    within: 'catch',
-    parent: 'IfStatement',
-    source: 'exception.problem.errors',
-    reason:
-      'JSON.stringify leaves out a property whose value is undefined, so setting absent field errors (`true`) writes the same body. Ignoring is per node, so the mutant that drops them (`false`), which the field-errors spec kills, is ignored with it.',
-  },
-  {
-    file: 'src/kit/security/problem-details.filter.ts',
-    within: 'statusOf',
-    source: 'status < 500',
-    reason:
-      'A status of exactly 500 falls through to the `return 500` below, so `<=` answers the same. Ignoring is per node, so the mutants that admit any status from 400 up (`true`) or refuse 4xx (`>=`), which the statusOf spec kills, are ignored with it.',
-  },
 ];
 
 /** The name of the method, function or constant a node sits in. */

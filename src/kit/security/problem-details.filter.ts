@@ -79,7 +79,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     };
     if (exception instanceof ProblemException) {
       if (exception.problem.detail) body.detail = exception.problem.detail;
-      if (exception.problem.errors) body.errors = exception.problem.errors;
+      body.errors = exception.problem.errors;
     }
     this.log(exception, status, requestId, req);
 
@@ -124,7 +124,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   static statusOf(exception: unknown): number {
     if (exception instanceof HttpException) return exception.getStatus();
     const status = (exception as { status?: unknown; statusCode?: unknown } | null)?.status;
-    if (typeof status === 'number' && status >= 400 && status < 500) return status;
+    if (typeof status === 'number' && status >= 400 && status <= 499) return status;
     return 500;
   }
 
