@@ -10,14 +10,15 @@ import { ServerProcess } from './server-process';
 
 /**
  * `npm run bench:soak [-- --duration 90 --interval 5 --warmup 30]`: the JWT route under
- * constant load, sampling the server's resident memory. After the warm-up (30 s, then the 60 s
- * the soak is judged on) the RSS must stay flat (growth under 10%) with zero errors; the run
- * writes bench/SOAK.md and exits non-zero when either fails. The warm-up is long enough for V8's
- * heap to reach its working size on a slow or shared machine: the plateau comes after a number
- * of requests, not of seconds (15 s was enough at 3,400 req/s, not at 1,800).
+ * constant load, sampling the server's resident memory after a full garbage collection, so
+ * that what is measured is what the process keeps. After the warm-up (30 s, then the 60 s the
+ * soak is judged on) the RSS must stay flat (growth under 10%) with zero errors; the run writes
+ * bench/SOAK.md and exits non-zero when either fails.
  */
 const ROOT = resolve(__dirname, '..', '..', '..');
 const MAX_GROWTH = 0.1;
+/** How long a sample waits after asking the server for a full garbage collection. */
+const SETTLE_MS = 1000;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -37,19 +38,30 @@ async function main(): Promise<number> {
   const catalog = new ScenarioCatalog(fixture, ROOT, resolve(values.dist ?? join(ROOT, 'dist')));
   const scenario = catalog.scenarios(false).find((s) => s.id === 'leakproof-jwt-rs256');
   if (!scenario) throw new Error('the JWT scenario is missing');
-  const fleet = await ServerFleet.start([scenario.server], catalog, fixture);
+  const fleet = await ServerFleet.start([scenario.server], catalog, fixture, [
+    '--expose-gc',
+    `--require=${join(__dirname, 'soak-gc.preload.js')}`,
+  ]);
   const server = fleet.get(scenario.server);
-  const samples: { at: number; rss: number }[] = [{ at: 0, rss: server.rssBytes() }];
+  const samples: { at: number; rss: number }[] = [];
   const t0 = Date.now();
-  const timer = setInterval(() => {
+  /** The RSS once the server has run a full garbage collection (soak-gc.preload.ts). */
+  const sample = async (): Promise<void> => {
+    process.kill(server.pid, 'SIGUSR2');
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
     samples.push({ at: (Date.now() - t0) / 1000, rss: server.rssBytes() });
+  };
+  await sample();
+  const timer = setInterval(() => {
+    void sample();
   }, interval * 1000);
   let result;
   try {
     result = await new LoadGenerator(Number(values.connections), duration).run(
       fleet.target(scenario),
     );
-    samples.push({ at: (Date.now() - t0) / 1000, rss: server.rssBytes() });
+    clearInterval(timer);
+    await sample();
   } finally {
     clearInterval(timer);
     await fleet.stopAll();
@@ -70,7 +82,7 @@ async function main(): Promise<number> {
     'Written by `npm run bench:soak` (bench/soak.cli.ts).',
     '',
     `- Date: ${new Date().toISOString()}; Node.js ${process.version}`,
-    `- ${duration} s of \`GET /items\` with one valid token, ${values.connections} connections; RSS sampled every ${interval} s from /proc; warm-up ${warmup} s.`,
+    `- ${duration} s of \`GET /items\` with one valid token, ${values.connections} connections; RSS sampled every ${interval} s from /proc, each one second after the server ran a full garbage collection (bench/soak-gc.preload.ts); warm-up ${warmup} s.`,
     `- Requests: ${total.toLocaleString('en-US')} (${Math.round(result.requestsPerSecond)} req/s), socket errors: ${result.errors}, non-200 answers: ${unexpected}`,
     `- RSS after warm-up ${mb(afterWarmup.rss)} MB, at the end ${mb(last.rss)} MB: growth ${(growth * 100).toFixed(1)}% (limit ${MAX_GROWTH * 100}%), peak ${mb(Math.max(...samples.map((s) => s.rss)))} MB`,
     `- Verdict: ${ok ? 'flat, zero errors' : 'FAILED'}`,
