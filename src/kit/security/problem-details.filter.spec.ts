@@ -14,12 +14,11 @@ import { once } from 'node:events';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import { AppConfig } from '../config/app-config';
 import type { AccessReason } from './access-reason';
 import { ProblemDetailsFilter } from './problem-details.filter';
 import { ProblemException } from './problem.exception';
-import { Redactor } from './redactor';
 import { RequestContext } from './request-context';
+import { specRedactor } from './redactor.spec-support';
 
 /** An error as body-parser and raw-body make it (http-errors): a status, `expose` and a `type`. */
 function bodyParserError(status: number, type: string): Error {
@@ -185,17 +184,7 @@ describe('ProblemDetailsFilter.statusOf', () => {
  */
 describe('ProblemDetailsFilter.catch', () => {
   const key = `cfg_${randomBytes(16).toString('hex')}`;
-  const redactor = new Redactor(
-    AppConfig.fromEnv({
-      NODE_ENV: 'test',
-      DATABASE_URL: ':memory:',
-      JWT_SECRET: randomBytes(32).toString('base64url'),
-      API_KEY_PEPPER: randomBytes(32).toString('base64url'),
-      DOWNSTREAM_BASE_URL: 'http://127.0.0.1:9',
-      DOWNSTREAM_API_KEY: key,
-    }),
-    null,
-  );
+  const redactor = specRedactor(key);
   /** The log lines pino writes, parsed; a real pino logger behind the real PinoLogger. */
   const lines: Record<string, unknown>[] = [];
   const logger = new PinoLogger({

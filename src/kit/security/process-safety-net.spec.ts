@@ -1,22 +1,11 @@
 import type { LoggerService } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { AppConfig } from '../config/app-config';
 import { ProcessSafetyNet } from './process-safety-net';
-import { Redactor } from './redactor';
+import { specRedactor } from './redactor.spec-support';
 
 describe('ProcessSafetyNet', () => {
   const key = randomBytes(24).toString('hex');
-  const redactor = new Redactor(
-    AppConfig.fromEnv({
-      NODE_ENV: 'test',
-      DATABASE_URL: ':memory:',
-      JWT_SECRET: randomBytes(32).toString('hex'),
-      API_KEY_PEPPER: randomBytes(32).toString('hex'),
-      DOWNSTREAM_BASE_URL: 'http://127.0.0.1:9',
-      DOWNSTREAM_API_KEY: key,
-    }),
-    null,
-  );
+  const redactor = specRedactor(key);
 
   it('when a rejection goes unhandled, it is logged redacted and nothing is thrown', () => {
     const lines: unknown[][] = [];

@@ -6,6 +6,7 @@ import { DevKeyMaterial } from '../auth/dev-key-material';
 import { AppConfig } from '../config/app-config';
 import { Redactor } from './redactor';
 import { RequestContext } from './request-context';
+import { specRedactor } from './redactor.spec-support';
 
 const PEM_LABEL = ['PRIVATE', 'KEY'].join(' ');
 const PEM_BEGIN = `-----BEGIN ${PEM_LABEL}-----`;
@@ -14,17 +15,7 @@ const PEM_END = `-----END ${PEM_LABEL}-----`;
 describe('Redactor', () => {
   const jwtSecret = randomBytes(32).toString('base64url');
   const downstreamKey = `dk_${randomBytes(16).toString('hex')}`;
-  const redactor = new Redactor(
-    AppConfig.fromEnv({
-      NODE_ENV: 'test',
-      DATABASE_URL: ':memory:',
-      JWT_SECRET: jwtSecret,
-      API_KEY_PEPPER: randomBytes(32).toString('base64url'),
-      DOWNSTREAM_BASE_URL: 'http://127.0.0.1:9',
-      DOWNSTREAM_API_KEY: downstreamKey,
-    }),
-    null,
-  );
+  const redactor = specRedactor(downstreamKey, jwtSecret);
 
   it('when text holds a configured secret, the exact value is masked', () => {
     expect(redactor.redact(`key=${downstreamKey}; jwt=${jwtSecret}`)).toBe(

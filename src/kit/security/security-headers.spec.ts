@@ -2,10 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import helmet from 'helmet';
-import { AppConfig } from '../config/app-config';
-import { Redactor } from './redactor';
 import { RequestContext } from './request-context';
 import { SecurityHeaders } from './security-headers';
+import { specRedactor } from './redactor.spec-support';
 
 /** The headers a middleware sets on a fresh response, in the order it set them. */
 function headersSetBy(
@@ -18,17 +17,7 @@ function headersSetBy(
 
 describe('SecurityHeaders', () => {
   const downstreamKey = `dk_${randomBytes(16).toString('hex')}`;
-  const redactor = new Redactor(
-    AppConfig.fromEnv({
-      NODE_ENV: 'test',
-      DATABASE_URL: ':memory:',
-      JWT_SECRET: randomBytes(32).toString('base64url'),
-      API_KEY_PEPPER: randomBytes(32).toString('base64url'),
-      DOWNSTREAM_BASE_URL: 'http://127.0.0.1:9',
-      DOWNSTREAM_API_KEY: downstreamKey,
-    }),
-    null,
-  );
+  const redactor = specRedactor(downstreamKey);
 
   /** A response whose prototype has the headers installed, as Express's app.response has. */
   function response(using = redactor): ServerResponse {
@@ -143,17 +132,7 @@ describe('SecurityHeaders', () => {
     // A development secret (production refuses one this weak, secret-source.ts) that is the
     // value of a security header.
     const hsts = new Map(SecurityHeaders.HEADERS).get('Strict-Transport-Security') ?? '';
-    const weak = new Redactor(
-      AppConfig.fromEnv({
-        NODE_ENV: 'test',
-        DATABASE_URL: ':memory:',
-        JWT_SECRET: randomBytes(32).toString('base64url'),
-        API_KEY_PEPPER: randomBytes(32).toString('base64url'),
-        DOWNSTREAM_BASE_URL: 'http://127.0.0.1:9',
-        DOWNSTREAM_API_KEY: hsts,
-      }),
-      null,
-    );
+    const weak = specRedactor(hsts);
     expect(weak.containsConfiguredSecret(hsts)).toBe(true);
     const res = response(weak);
     res.setHeader('X-Debug', `upstream sent ${hsts}`);
