@@ -7,36 +7,32 @@ const LIMIT = 3;
 const WINDOW_MS = 60_000;
 const config = { apiKeys: { failuresPerMinute: LIMIT } } as AppConfig;
 
-type RecordCommand = (key: string, windowMs: number) => Promise<[number, number]>;
+type CountCommand = (key: string, windowMs: number) => Promise<[number, number]>;
 
 /**
- * A Redis client that knows only what the limiter uses: `defineCommand` installs the scripted
- * command, as ioredis does, so a limiter that never defines it cannot call it.
+ * RedisConnection's surface for the limiter: a client when `client` is set, the shared
+ * fixed-window count (answered by `count`), failure reports, key names. The count itself runs
+ * against real Redis in test/rate-limit.e2e-spec.ts (npm run test:integration).
  */
-function fakeClient(record: RecordCommand): {
-  client: Redis;
-  define: jest.Mock;
-  record: jest.Mock;
-} {
-  const recordMock = jest.fn(record);
-  const client: { [name: string]: unknown } = {};
-  const define = jest.fn((name: string) => {
-    client[name] = recordMock;
-  });
-  client.defineCommand = define;
-  return { client: client as unknown as Redis, define, record: recordMock };
-}
-
-/** RedisConnection's surface for the limiter: the client when up, failure reports, key names. */
-function connection(client: Redis | null): { redis: RedisConnection; reportFailure: jest.Mock } {
+function connection(
+  client: Redis | null,
+  count: CountCommand = () => Promise.reject(new Error('no Redis')),
+): { redis: RedisConnection; reportFailure: jest.Mock; countInWindow: jest.Mock } {
   const reportFailure = jest.fn();
+  const countInWindow = jest.fn((_client: Redis, key: string, windowMs: number) =>
+    count(key, windowMs),
+  );
   const redis = {
     client: () => client,
     reportFailure,
+    countInWindow,
     key: (...parts: string[]) => ['lp', ...parts].join(':'),
   } as unknown as RedisConnection;
-  return { redis, reportFailure };
+  return { redis, reportFailure, countInWindow };
 }
+
+/** A client handle: the limiter only passes it back to countInWindow. */
+const client = {} as Redis;
 
 describe('ApiKeyFailureLimiter in process (no Redis)', () => {
   let now: number;
@@ -84,20 +80,16 @@ describe('ApiKeyFailureLimiter in process (no Redis)', () => {
 });
 
 describe('ApiKeyFailureLimiter with Redis', () => {
-  it('when Redis counts, its script is defined once and called with the namespaced key and window', async () => {
-    const { client, define, record } = fakeClient(() => Promise.resolve([1, WINDOW_MS]));
-    const { redis, reportFailure } = connection(client);
+  it('when Redis counts, each failure is one shared count under the namespaced key and window', async () => {
+    const { redis, reportFailure, countInWindow } = connection(client, () =>
+      Promise.resolve([1, WINDOW_MS]),
+    );
     const limiter = new ApiKeyFailureLimiter(config, redis);
     await expect(limiter.recordFailure('10.0.0.1')).resolves.toBeNull();
     await expect(limiter.recordFailure('10.0.0.2')).resolves.toBeNull();
-    expect(define).toHaveBeenCalledTimes(1);
-    expect(define).toHaveBeenCalledWith('leakproofFailuresRecord', {
-      numberOfKeys: 1,
-      lua: expect.stringMatching(/INCR[\s\S]*PTTL[\s\S]*PEXPIRE', KEYS\[1\], ARGV\[1\]/) as unknown,
-    });
-    expect(record.mock.calls).toEqual([
-      ['lp:api-key-failures:10.0.0.1', WINDOW_MS],
-      ['lp:api-key-failures:10.0.0.2', WINDOW_MS],
+    expect(countInWindow.mock.calls).toEqual([
+      [client, 'lp:api-key-failures:10.0.0.1', WINDOW_MS],
+      [client, 'lp:api-key-failures:10.0.0.2', WINDOW_MS],
     ]);
     expect(reportFailure).not.toHaveBeenCalled();
   });
@@ -111,21 +103,22 @@ describe('ApiKeyFailureLimiter with Redis', () => {
   ])(
     'when Redis answers %s failures with %s ms left, the answer is %s',
     async (failures, ms, answer) => {
-      const { client } = fakeClient(() => Promise.resolve([failures, ms]));
-      const limiter = new ApiKeyFailureLimiter(config, connection(client).redis);
+      const { redis } = connection(client, () => Promise.resolve([failures, ms]));
+      const limiter = new ApiKeyFailureLimiter(config, redis);
       await expect(limiter.recordFailure('10.0.0.1')).resolves.toBe(answer);
     },
   );
 
   it('when the Redis command fails, the failure is reported and the count is kept in process', async () => {
     const outage = new Error('ECONNRESET');
-    const { client, record } = fakeClient(() => Promise.reject(outage));
-    const { redis, reportFailure } = connection(client);
+    const { redis, reportFailure, countInWindow } = connection(client, () =>
+      Promise.reject(outage),
+    );
     const limiter = new ApiKeyFailureLimiter(config, redis);
     for (let i = 0; i < LIMIT; i++)
       await expect(limiter.recordFailure('10.0.0.1')).resolves.toBeNull();
     await expect(limiter.recordFailure('10.0.0.1')).resolves.toBeGreaterThanOrEqual(59);
-    expect(record).toHaveBeenCalledTimes(LIMIT + 1);
+    expect(countInWindow).toHaveBeenCalledTimes(LIMIT + 1);
     expect(reportFailure).toHaveBeenCalledTimes(LIMIT + 1);
     expect(reportFailure).toHaveBeenCalledWith(outage);
   });

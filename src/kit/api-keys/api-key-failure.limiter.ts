@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { AppConfig } from '../config/app-config';
 import { RedisConnection } from '../redis/redis-connection';
@@ -12,21 +11,6 @@ interface Window {
 const WINDOW_MS = 60_000;
 /** Bounded: a spray from many addresses evicts the oldest windows instead of growing the heap. */
 const MAX_ADDRESSES = 50_000;
-
-/** INCR, PEXPIRE on the window's first failure, atomically: {failures, ms until the window ends}. */
-const RECORD_SCRIPT = `
-local failures = redis.call('INCR', KEYS[1])
-local ms = redis.call('PTTL', KEYS[1])
-if ms < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  ms = tonumber(ARGV[1])
-end
-return {failures, ms}
-`;
-
-interface FailureCommands {
-  leakproofFailuresRecord(key: string, windowMs: number): Promise<[number, number]>;
-}
 
 /**
  * Limits failed API-key verifications per client address (docs/threat-model.md §10, OWASP
@@ -50,7 +34,6 @@ interface FailureCommands {
 export class ApiKeyFailureLimiter {
   private readonly limit: number;
   private readonly windows = new LRUCache<string, Window>({ max: MAX_ADDRESSES, ttl: WINDOW_MS });
-  private readonly scripted = new WeakSet<Redis>();
 
   constructor(
     config: AppConfig,
@@ -67,10 +50,7 @@ export class ApiKeyFailureLimiter {
     const client = this.redis.client();
     if (client) {
       try {
-        const [failures, ms] = await this.commands(client).leakproofFailuresRecord(
-          this.key(address),
-          WINDOW_MS,
-        );
+        const [failures, ms] = await this.redis.countInWindow(client, this.key(address), WINDOW_MS);
         return this.retryAfter(failures, ms);
       } catch (error) {
         this.redis.reportFailure(error);
@@ -93,14 +73,5 @@ export class ApiKeyFailureLimiter {
 
   private key(address: string): string {
     return this.redis.key('api-key-failures', address);
-  }
-
-  private commands(client: Redis): FailureCommands {
-    if (!this.scripted.has(client)) {
-      // ioredis sends EVALSHA and falls back to EVAL when the server lacks the script.
-      client.defineCommand('leakproofFailuresRecord', { numberOfKeys: 1, lua: RECORD_SCRIPT });
-      this.scripted.add(client);
-    }
-    return client as unknown as FailureCommands;
   }
 }

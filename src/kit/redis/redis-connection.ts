@@ -6,6 +6,22 @@ export type RedisState = 'off' | 'connecting' | 'up' | 'down';
 
 type MessageHandler = (message: string) => void;
 
+/**
+ * One fixed-window count, atomic in Redis: INCR the key and, on the window's first hit, give it
+ * the window's lifetime. Returns {count, ms until the window ends}.
+ */
+const COUNT_IN_WINDOW = `
+local count = redis.call('INCR', KEYS[1])
+local ms = redis.call('PTTL', KEYS[1])
+if ms < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ms = tonumber(ARGV[1])
+end
+return {count, ms}
+`;
+
+type CountInWindow = (key: string, windowMs: number) => Promise<[number, number]>;
+
 /** How long a command may take before the caller falls back to in-process behaviour. */
 const COMMAND_TIMEOUT_MS = 500;
 /** After a failed command, Redis is skipped this long, so a stalled server costs one timeout. */
@@ -40,7 +56,14 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
     const url = config.redis.url?.reveal();
     this.current = url ? 'connecting' : 'off';
     this.commands = url ? new Redis(url, RedisConnection.options(false)) : null;
-    if (this.commands) this.watch(this.commands, 'commands');
+    if (this.commands) {
+      this.watch(this.commands, 'commands');
+      // ioredis sends EVALSHA and falls back to EVAL when the server lacks the script.
+      this.commands.defineCommand('leakproofCountInWindow', {
+        numberOfKeys: 1,
+        lua: COUNT_IN_WINDOW,
+      });
+    }
   }
 
   get state(): RedisState {
@@ -57,6 +80,18 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   reportFailure(error: unknown): void {
     this.skipUntil = Date.now() + BACKOFF_MS;
     this.logger.warn({ msg: 'redis command failed', code: RedisConnection.codeOf(error) });
+  }
+
+  /**
+   * Counts one event under `key` (namespaced by the caller with key()) in a fixed window of
+   * `windowMs`, shared by every instance: [count in this window, ms until it ends]. `client` is
+   * what client() returned; a failure throws, for the caller to fall back and reportFailure().
+   */
+  countInWindow(client: Redis, key: string, windowMs: number): Promise<[number, number]> {
+    return (client as unknown as { leakproofCountInWindow: CountInWindow }).leakproofCountInWindow(
+      key,
+      windowMs,
+    );
   }
 
   key(...parts: string[]): string {

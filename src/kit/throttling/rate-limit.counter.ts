@@ -6,24 +6,8 @@ import { RedisConnection } from '../redis/redis-connection';
 import { FixedWindows, WindowCount } from './fixed-windows';
 
 /**
- * One fixed-window step, atomic in Redis: INCR the counter and, on its first hit, give it the
- * window's lifetime. Returns {hits, ms to window end}: the rule FixedWindows applies in process.
- */
-const INCREMENT_SCRIPT = `
-local hits = redis.call('INCR', KEYS[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
-end
-return {hits, ttl}
-`;
-
-type IncrementCommand = (key: string, windowMs: number) => Promise<[number, number]>;
-
-/**
  * Rate-limit counts, shared by every instance through Redis when `REDIS_URL` is set, so a
- * client cannot multiply its allowance by the number of replicas: one Lua script over ioredis.
+ * client cannot multiply its allowance by the number of replicas (RedisConnection.countInWindow).
  * When Redis is not configured, unreachable or slow, the request is counted in process instead
  * by the same fixed-window rule, synchronously: the app keeps limiting (per instance) and
  * keeps serving, and the log says which mode it is in.
@@ -32,7 +16,6 @@ type IncrementCommand = (key: string, windowMs: number) => Promise<[number, numb
 export class RateLimitCounter {
   private readonly windowMs: number;
   private readonly local: FixedWindows;
-  private readonly scripted = new WeakSet<Redis>();
   private fallingBack = false;
 
   constructor(
@@ -52,7 +35,8 @@ export class RateLimitCounter {
 
   private async shared(client: Redis, key: string): Promise<WindowCount> {
     try {
-      const [hits, ttl] = await this.command(client)(
+      const [hits, ttl] = await this.redis.countInWindow(
+        client,
         this.redis.key('ratelimit', key),
         this.windowMs,
       );
@@ -73,16 +57,5 @@ export class RateLimitCounter {
       this.logger.warn('rate limits fall back to in-process counting (redis unavailable)');
     }
     return this.local.hit(key);
-  }
-
-  private command(client: Redis): IncrementCommand {
-    if (!this.scripted.has(client)) {
-      // ioredis sends EVALSHA and falls back to EVAL when the server lacks the script.
-      client.defineCommand('leakproofRateLimit', { numberOfKeys: 1, lua: INCREMENT_SCRIPT });
-      this.scripted.add(client);
-    }
-    const command = (client as unknown as { leakproofRateLimit: IncrementCommand })
-      .leakproofRateLimit;
-    return command.bind(client);
   }
 }
