@@ -2,13 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { Writable } from 'node:stream';
-import { PinoLogger } from 'nestjs-pino';
 import { z } from 'zod';
 import { AppConfig } from '../config/app-config';
 import { ProblemException } from '../security/problem.exception';
 import { RequestContext } from '../security/request-context';
 import { type DownstreamCall, DownstreamClient } from './downstream.client';
+import { pinoCapture } from '../logging/pino-capture.spec-support';
 
 interface Seen {
   method: string;
@@ -64,19 +63,8 @@ class Downstream {
   }
 }
 
-/** The log lines pino writes, parsed; a real pino logger behind the real PinoLogger. */
-const lines: Record<string, unknown>[] = [];
-const logger = new PinoLogger({
-  pinoHttp: [
-    { level: 'debug' },
-    new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        lines.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
-        done();
-      },
-    }),
-  ],
-});
+/** The log lines the code under test writes, parsed. */
+const { logger, lines } = pinoCapture();
 
 const key = (): string => randomBytes(24).toString('base64url');
 const Stock = z.object({ available: z.number() });

@@ -8,17 +8,16 @@ import {
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { PinoLogger } from 'nestjs-pino';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import type { AccessReason } from './access-reason';
 import { ProblemDetailsFilter } from './problem-details.filter';
 import { ProblemException } from './problem.exception';
 import { RequestContext } from './request-context';
 import { specRedactor } from './redactor.spec-support';
+import { pinoCapture } from '../logging/pino-capture.spec-support';
 
 /** An error as body-parser and raw-body make it (http-errors): a status, `expose` and a `type`. */
 function bodyParserError(status: number, type: string): Error {
@@ -185,19 +184,8 @@ describe('ProblemDetailsFilter.statusOf', () => {
 describe('ProblemDetailsFilter.catch', () => {
   const key = `cfg_${randomBytes(16).toString('hex')}`;
   const redactor = specRedactor(key);
-  /** The log lines pino writes, parsed; a real pino logger behind the real PinoLogger. */
-  const lines: Record<string, unknown>[] = [];
-  const logger = new PinoLogger({
-    pinoHttp: [
-      { level: 'debug' },
-      new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          lines.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
-          done();
-        },
-      }),
-    ],
-  });
+  /** The log lines the code under test writes, parsed. */
+  const { logger, lines } = pinoCapture();
   const filter = new ProblemDetailsFilter(redactor, logger);
 
   /** What the next request's handler does before the filter answers its error. */
