@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { RequestContext } from './request-context';
 import { RequestContextMiddleware } from './request-context.middleware';
-import { CREDENTIAL_QUERY_PARAMS } from './sensitive-names';
+import { CREDENTIAL_HEADERS, CREDENTIAL_QUERY_PARAMS } from './sensitive-names';
 
 /** Opaque, shapeless: no redaction pattern would recognise it, only its registration does. */
 const opaque = (): string => randomBytes(12).toString('hex');
@@ -36,14 +36,7 @@ describe('RequestContextMiddleware', () => {
     expect(registered('/items', { 'x-api-key': key })).toEqual([key]);
   });
 
-  it.each([
-    'authorization',
-    'proxy-authorization',
-    'x-api-key',
-    'api-key',
-    'x-auth-token',
-    'x-access-token',
-  ])(
+  it.each(CREDENTIAL_HEADERS)(
     'when the %s header carries "Scheme value", the header and its value are registered',
     (name) => {
       const token = opaque();

@@ -65,9 +65,10 @@ const SERVER_HEADER_PREFIXES = ['x-ratelimit-', 'ratelimit', 'access-control-'] 
  * Sets the security headers on every response and drops any response header whose value holds a
  * secret (docs/threat-model.md §1): a handler that copies an upstream key into a debug header,
  * then answers or throws, sends neither. A security header whose value holds one is set back to
- * its constant instead, so the response keeps its protection. Both happen when the headers are about to be written,
- * in the response's own `writeHead`, which Node calls once for every response: so the error
- * response the filter writes after a handler set a header and threw is covered too.
+ * its constant instead, so the response keeps its protection. Both happen when the headers are
+ * about to be written, in the response's own `writeHead`, which Node calls once for every
+ * response: so the error response the filter writes after a handler set a header and threw is
+ * covered too.
  *
  * Installed once on the Express app's response prototype, which Express gives every response
  * it handles before the first middleware runs: no middleware, closure or listener per request.
